@@ -1,0 +1,256 @@
+package configs
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed tenesa.yaml
+var defaultYAML []byte
+
+// DefaultsName is the name problems in the embedded defaults are reported under.
+const DefaultsName = "<defaults>"
+
+// EnvPrefix prefixes every environment override: TENESA_ARI_URL sets ari.url.
+const EnvPrefix = "TENESA"
+
+// Defaults returns the embedded default configuration file.
+func Defaults() []byte { return bytes.Clone(defaultYAML) }
+
+// Problem is one thing wrong with a configuration: the file it came from,
+// the key path (e.g. "ari.url", "lines[0].timezone") and what is wrong.
+type Problem struct {
+	File    string
+	Key     string
+	Message string
+}
+
+func (p Problem) String() string { return p.File + ": " + p.Key + ": " + p.Message }
+
+// Problems is every problem found in one load; it is an error.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads the embedded defaults, then the file at path (if not empty),
+// then TENESA_* environment overrides, decodes them strictly into a Config
+// and validates it. Any problem comes back as Problems, all of them at once.
+func Load(path string) (*Config, error) {
+	return load(path, os.LookupEnv)
+}
+
+func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	v := viper.New()
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(defaultYAML)); err != nil {
+		return nil, Problems{{File: DefaultsName, Key: "(file)", Message: err.Error()}}
+	}
+	source := DefaultsName
+	var problems Problems
+	if path != "" {
+		source = path
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, Problems{{File: path, Key: "(file)", Message: err.Error()}}
+		}
+		var root yaml.Node
+		if err := yaml.Unmarshal(data, &root); err != nil {
+			return nil, Problems{{File: path, Key: "(file)", Message: "not valid YAML: " + err.Error()}}
+		}
+		if len(root.Content) > 0 {
+			problems = append(problems, unknownKeys(path, root.Content[0], reflect.TypeFor[Config](), "")...)
+		}
+		if err := v.MergeConfig(bytes.NewReader(data)); err != nil {
+			return nil, Problems{{File: path, Key: "(file)", Message: err.Error()}}
+		}
+	}
+	// Environment overrides: every key known from the defaults or the file
+	// can be overridden; viper only decodes keys it knows, so set them
+	// explicitly instead of relying on AutomaticEnv's lazy look-up.
+	for _, key := range v.AllKeys() {
+		env := EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key))
+		if val, ok := lookupEnv(env); ok {
+			v.Set(key, val)
+		}
+	}
+	var cfg Config
+	err := v.Unmarshal(&cfg, func(dc *mapstructure.DecoderConfig) {
+		dc.ErrorUnused = false // unknown keys are reported above, with their path
+		dc.WeaklyTypedInput = true
+		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
+			mapstructure.StringToTimeDurationHookFunc(),
+			mapstructure.StringToSliceHookFunc(","),
+		)
+	})
+	failed := map[string]bool{}
+	if err != nil {
+		for _, p := range decodeProblems(source, err) {
+			if v.IsSet(p.Key) {
+				p.Message = fmt.Sprintf("%s (value %q)", p.Message, v.GetString(p.Key))
+			}
+			failed[p.Key] = true
+			problems = append(problems, p)
+		}
+	}
+	cfg.normalize()
+	for _, p := range cfg.Validate(source) {
+		if !failed[p.Key] { // already reported as undecodable
+			problems = append(problems, p)
+		}
+	}
+	if len(problems) > 0 {
+		sortProblems(problems)
+		return nil, problems
+	}
+	return &cfg, nil
+}
+
+// decodeProblems turns mapstructure's joined errors into one problem per field.
+func decodeProblems(file string, err error) Problems {
+	if multi, ok := err.(interface{ Unwrap() []error }); ok {
+		var out Problems
+		for _, e := range multi.Unwrap() {
+			out = append(out, decodeProblems(file, e)...)
+		}
+		return out
+	}
+	var de *mapstructure.DecodeError
+	if errors.As(err, &de) {
+		if inner := de.Unwrap(); inner != nil {
+			if _, ok := inner.(interface{ Unwrap() []error }); ok {
+				return decodeProblems(file, inner)
+			}
+			return Problems{{File: file, Key: de.Name(), Message: inner.Error()}}
+		}
+		return Problems{{File: file, Key: de.Name(), Message: de.Error()}}
+	}
+	return Problems{{File: file, Key: "(decode)", Message: err.Error()}}
+}
+
+// unknownKeys walks a YAML mapping against the struct type t and reports
+// every key that has no field, with a suggestion when one is close.
+func unknownKeys(file string, n *yaml.Node, t reflect.Type, prefix string) Problems {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var out Problems
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return nil // a type mismatch is reported by the decoder
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]; tag != "" && tag != "-" {
+				fields[tag] = f.Type
+			}
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i].Value, n.Content[i+1]
+			path := joinKey(prefix, k)
+			ft, ok := fields[strings.ToLower(k)]
+			if !ok {
+				msg := "unknown key"
+				if s := closest(strings.ToLower(k), keys(fields)); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				out = append(out, Problem{File: file, Key: path, Message: msg})
+				continue
+			}
+			out = append(out, unknownKeys(file, val, ft, path)...)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			out = append(out, unknownKeys(file, n.Content[i+1], t.Elem(), joinKey(prefix, n.Content[i].Value))...)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return nil
+		}
+		for i, item := range n.Content {
+			out = append(out, unknownKeys(file, item, t.Elem(), fmt.Sprintf("%s[%d]", prefix, i))...)
+		}
+	}
+	return out
+}
+
+func joinKey(prefix, k string) string {
+	if prefix == "" {
+		return k
+	}
+	return prefix + "." + k
+}
+
+func keys(m map[string]reflect.Type) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// closest returns the candidate within edit distance 2 of s, if any.
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// normalize undoes viper's lower-casing of map keys where case matters:
+// segment names are upper case (DES, CONSUMER), as in the CRM data.
+func (c *Config) normalize() {
+	segs := make(map[string]SegmentRule, len(c.Segmentation.Segments))
+	for name, rule := range c.Segmentation.Segments {
+		segs[strings.ToUpper(name)] = rule
+	}
+	c.Segmentation.Segments = segs
+}
+
+func sortProblems(ps Problems) {
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Key < ps[j].Key })
+}
