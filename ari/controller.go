@@ -1,0 +1,294 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	cyari "github.com/CyCoreSystems/ari/v5"
+	"github.com/CyCoreSystems/ari/v5/client/native"
+	"github.com/CyCoreSystems/ari/v5/stdbus"
+	"github.com/rs/zerolog"
+)
+
+// Error classes. Errors returned by this package wrap one of them when it
+// applies; test with errors.Is.
+var (
+	// ErrCallGone: the caller's channel left Stasis or was destroyed.
+	ErrCallGone = errors.New("ari: call gone")
+	// ErrShutdown: the controller is shutting down (Run's context ended).
+	ErrShutdown = errors.New("ari: controller shutting down")
+	// ErrTimeout: an ARI request did not answer within Options.RequestTimeout.
+	ErrTimeout = errors.New("ari: request timed out")
+	// ErrNotFound: ARI answered 404 for a resource other than the caller's
+	// channel (a playback, a bridge, an agent leg).
+	ErrNotFound = errors.New("ari: not found")
+)
+
+// Defaults for Options.
+const (
+	DefaultRequestTimeout = 2 * time.Second
+	DefaultReconnectMin   = 250 * time.Millisecond
+	DefaultReconnectMax   = 30 * time.Second
+	DefaultAgentArg       = "agent"
+	DefaultRedirectCtx    = "tenesa-redirect"
+	DefaultPingInterval   = 15 * time.Second
+)
+
+// Options configures a Controller.
+type Options struct {
+	URL          string // REST root, e.g. http://127.0.0.1:8088/ari
+	WebsocketURL string // events endpoint, e.g. ws://127.0.0.1:8088/ari/events
+	Username     string
+	Password     string
+	Application  string
+
+	RequestTimeout time.Duration // default 2s; bounds every ARI request
+	ReconnectMin   time.Duration // default 250ms; first backoff ceiling
+	ReconnectMax   time.Duration // default 30s; backoff ceiling
+
+	Logger   zerolog.Logger // credentials are never logged
+	Observer Observer       // metrics hooks; nil = no-op
+
+	// AgentArg is the first Stasis argument that marks an agent leg (default
+	// "agent"). Legs we originate are recognised by our own bookkeeping; the
+	// marker only protects against adopting or handling an agent leg we no
+	// longer know (after a restart).
+	AgentArg string
+
+	// DrainContext/DrainExtension/DrainPriority is where Drain (and the
+	// cleanup of a call whose handler returned without ending it) continues a
+	// caller in the dialplan. Empty/0 = the priority after Stasis(), where the
+	// dialplan's fallback Queue() lives.
+	DrainContext   string
+	DrainExtension string
+	DrainPriority  int
+
+	// RedirectContext is the dialplan context Call.Redirect continues the
+	// caller into, with the target in channel variable TENESA_REDIRECT
+	// (v5.3.1 has no redirect call). Default "tenesa-redirect", extension "s".
+	RedirectContext string
+
+	// PingInterval is how often the events WebSocket is pinged to detect a
+	// dead peer (default 15s; negative disables).
+	PingInterval time.Duration
+}
+
+// Controller owns the connection to one Asterisk and every call in our
+// Stasis application.
+type Controller struct {
+	opts   Options
+	log    zerolog.Logger
+	obs    Observer
+	client *native.Client
+	bus    cyari.Bus
+	rest   *http.Transport // REST keep-alive pool (closed when Run ends)
+	wsHTTP *http.Client    // WebSocket handshakes (own transport, closed when Run ends)
+
+	connected atomic.Bool
+	draining  atomic.Bool
+	running   atomic.Bool
+	unknown   atomic.Int64 // events dropped because DecodeEvent does not know them
+
+	handler Handler
+	wg      sync.WaitGroup // call goroutines, request helpers, resyncs
+
+	mu         sync.Mutex
+	stopped    bool // Run ended: no new goroutines
+	seq        uint64
+	calls      map[string]*call
+	legs       map[string]*leg
+	playbacks  map[string]*call
+	tombstones map[string]time.Time
+}
+
+// NewController validates opts and builds the REST side of the native client.
+// It does not connect; Run does.
+func NewController(opts Options) (*Controller, error) {
+	if opts.URL == "" || opts.WebsocketURL == "" {
+		return nil, errors.New("ari: URL and WebsocketURL are required")
+	}
+	if opts.Application == "" {
+		return nil, errors.New("ari: Application is required")
+	}
+	if opts.Username == "" {
+		return nil, errors.New("ari: Username is required")
+	}
+	for _, u := range []string{opts.URL, opts.WebsocketURL} {
+		if _, err := url.Parse(u); err != nil {
+			return nil, fmt.Errorf("ari: bad URL %q: %w", redact(u), err)
+		}
+	}
+	if opts.RequestTimeout <= 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
+	if opts.ReconnectMin <= 0 {
+		opts.ReconnectMin = DefaultReconnectMin
+	}
+	if opts.ReconnectMax <= 0 {
+		opts.ReconnectMax = DefaultReconnectMax
+	}
+	if opts.ReconnectMax < opts.ReconnectMin {
+		opts.ReconnectMax = opts.ReconnectMin
+	}
+	if opts.AgentArg == "" {
+		opts.AgentArg = DefaultAgentArg
+	}
+	if opts.RedirectContext == "" {
+		opts.RedirectContext = DefaultRedirectCtx
+	}
+	if opts.PingInterval == 0 {
+		opts.PingInterval = DefaultPingInterval
+	}
+	obs := opts.Observer
+	if obs == nil {
+		obs = NopObserver{}
+	}
+	log := opts.Logger.With().Str("component", "ari").Str("app", opts.Application).Logger()
+	routeLibraryLogs(log)
+
+	client := native.New(&native.Options{
+		Application:  opts.Application,
+		URL:          strings.TrimRight(opts.URL, "/"),
+		WebsocketURL: opts.WebsocketURL,
+		Username:     opts.Username,
+		Password:     opts.Password,
+	})
+	dialer := &net.Dialer{Timeout: opts.RequestTimeout, KeepAlive: 30 * time.Second}
+	rest := &http.Transport{
+		DialContext:           dialer.DialContext,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		ResponseHeaderTimeout: opts.RequestTimeout,
+	}
+	bus := stdbus.New()
+	// The hard bound of every library request. Our own per-request timer
+	// (Controller.do) fires at RequestTimeout and classifies the error; this
+	// one, a little later, guarantees the request goroutine itself ends.
+	if err := installInternals(client, bus, http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace}); err != nil {
+		return nil, err
+	}
+	return &Controller{
+		opts:       opts,
+		log:        log,
+		obs:        obs,
+		client:     client,
+		bus:        bus,
+		rest:       rest,
+		wsHTTP:     &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}},
+		calls:      make(map[string]*call),
+		legs:       make(map[string]*leg),
+		playbacks:  make(map[string]*call),
+		tombstones: make(map[string]time.Time),
+	}, nil
+}
+
+// requestGrace is how much longer than RequestTimeout the http.Client waits
+// before abandoning a request (see Controller.do).
+const requestGrace = 250 * time.Millisecond
+
+// Run connects to Asterisk and serves calls with h until ctx ends. It keeps
+// reconnecting with backoff while Asterisk is unreachable. When ctx ends,
+// every call's context is cancelled with ErrShutdown, and Run returns after
+// all call goroutines have finished. It returns nil after a normal shutdown.
+func (c *Controller) Run(ctx context.Context, h Handler) error {
+	if h == nil {
+		return errors.New("ari: nil handler")
+	}
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("ari: Run already called")
+	}
+	c.handler = h
+	defer c.rest.CloseIdleConnections()
+	defer c.wsHTTP.CloseIdleConnections()
+	defer c.shutdown()
+	c.connectLoop(ctx)
+	return nil
+}
+
+// shutdown cancels every call with ErrShutdown and waits for all goroutines.
+func (c *Controller) shutdown() {
+	c.mu.Lock()
+	c.stopped = true
+	calls := make([]*call, 0, len(c.calls))
+	for _, cl := range c.calls {
+		calls = append(calls, cl)
+	}
+	c.mu.Unlock()
+	if len(calls) > 0 {
+		c.log.Info().Int("calls", len(calls)).Msg("shutting down: cancelling calls")
+	}
+	for _, cl := range calls {
+		cl.cancel(ErrShutdown)
+	}
+	c.wg.Wait()
+	c.setConnected(false)
+}
+
+// Connected reports whether the events WebSocket is up.
+func (c *Controller) Connected() bool { return c.connected.Load() }
+
+// ActiveCalls is the number of calls owned by a call goroutine.
+func (c *Controller) ActiveCalls() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+// UnknownEvents is the number of events dropped because the library cannot
+// decode their type.
+func (c *Controller) UnknownEvents() int64 { return c.unknown.Load() }
+
+// Drain stops accepting new calls: a new StasisStart is continued in the
+// dialplan (Options.DrainContext…, default the next priority, where the
+// fallback Queue() answers). Calls in progress run to their end.
+func (c *Controller) Drain() {
+	if c.draining.CompareAndSwap(false, true) {
+		c.log.Info().Int("active_calls", c.ActiveCalls()).Msg("draining: new calls go back to the dialplan")
+	}
+}
+
+// Client returns the underlying native client (its bus is ours, its HTTP
+// client bounded). For code that needs a library handle this package does
+// not wrap; prefer the Call port.
+func (c *Controller) Client() cyari.Client { return c.client }
+
+func (c *Controller) setConnected(up bool) {
+	if c.connected.Swap(up) != up {
+		c.obs.Connected(up)
+	}
+}
+
+// goTracked starts fn in a goroutine Run waits for. It returns false (and
+// does not start fn) once Run is shutting down.
+func (c *Controller) goTracked(fn func()) bool {
+	c.mu.Lock()
+	if c.stopped {
+		c.mu.Unlock()
+		return false
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go func() {
+		defer c.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// redact hides user info in a URL for logs.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparseable url>"
+	}
+	return u.Redacted()
+}

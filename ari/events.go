@@ -1,0 +1,320 @@
+package ari
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"time"
+
+	cyari "github.com/CyCoreSystems/ari/v5"
+	"github.com/coder/websocket"
+)
+
+// maxEventSize bounds one WebSocket message (coder/websocket's default, 32 KiB,
+// is too small for a StasisStart with many channel variables).
+const maxEventSize = 1 << 20
+
+// stableConnection: a connection that lived this long resets the backoff.
+const stableConnection = 10 * time.Second
+
+// connectLoop keeps the events WebSocket up until ctx ends: dial, resync,
+// read; on failure wait with exponential backoff and full jitter. It never
+// blocks past ctx (unlike native.Connect).
+func (c *Controller) connectLoop(ctx context.Context) {
+	attempt := 0
+	everConnected := false
+	for ctx.Err() == nil {
+		conn, err := c.dial(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Warn().Err(err).Int("attempt", attempt+1).Msg("events websocket connect failed")
+			if !sleepCtx(ctx, backoff(attempt, c.opts.ReconnectMin, c.opts.ReconnectMax)) {
+				return
+			}
+			attempt++
+			continue
+		}
+		up := time.Now()
+		c.setConnected(true)
+		if everConnected {
+			c.obs.Reconnect()
+			c.log.Info().Msg("events websocket reconnected")
+		} else {
+			c.log.Info().Msg("events websocket connected")
+		}
+		everConnected = true
+
+		connCtx, cancelConn := context.WithCancel(ctx)
+		// Asterisk replays nothing after a reconnect: rebuild from REST.
+		c.goTracked(func() { c.resync(connCtx) })
+		if c.opts.PingInterval > 0 {
+			c.goTracked(func() { c.keepAlive(connCtx, conn, cancelConn) })
+		}
+		err = c.readLoop(connCtx, conn)
+		cancelConn()
+		c.setConnected(false)
+		_ = conn.CloseNow()
+		if ctx.Err() != nil {
+			return
+		}
+		c.log.Warn().Err(err).Msg("events websocket lost")
+		if time.Since(up) >= stableConnection {
+			attempt = 0
+		}
+		if !sleepCtx(ctx, backoff(attempt, c.opts.ReconnectMin, c.opts.ReconnectMax)) {
+			return
+		}
+		attempt++
+	}
+}
+
+// backoff is "full jitter": uniform in [0, min(max, min·2^attempt)].
+func backoff(attempt int, lo, hi time.Duration) time.Duration {
+	ceil := hi
+	if attempt < 32 {
+		if d := lo << attempt; d > 0 && d < hi {
+			ceil = d
+		}
+	}
+	return rand.N(ceil + 1)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func (c *Controller) dial(ctx context.Context) (*websocket.Conn, error) {
+	u, err := url.Parse(c.opts.WebsocketURL)
+	if err != nil {
+		return nil, err
+	}
+	q := u.Query()
+	q.Set("app", c.opts.Application)
+	u.RawQuery = q.Encode()
+	h := http.Header{}
+	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.opts.Username+":"+c.opts.Password)))
+	dctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
+	defer cancel()
+	conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: c.wsHTTP, HTTPHeader: h})
+	if resp != nil && resp.Body != nil {
+		_ = resp.Body.Close()
+	}
+	if err != nil {
+		return nil, err
+	}
+	conn.SetReadLimit(maxEventSize)
+	return conn, nil
+}
+
+// keepAlive pings the peer; a failed ping closes the connection so readLoop
+// returns and we reconnect (a dead TCP peer would otherwise block Read).
+func (c *Controller) keepAlive(ctx context.Context, conn *websocket.Conn, cancel context.CancelFunc) {
+	t := time.NewTicker(c.opts.PingInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, pcancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
+			err := conn.Ping(pctx)
+			pcancel()
+			if err != nil && ctx.Err() == nil {
+				c.log.Warn().Err(err).Msg("events websocket ping failed")
+				cancel()
+				return
+			}
+		}
+	}
+}
+
+// readLoop reads events until the connection fails or ctx ends. It never
+// blocks on anything but the socket: route only does map look-ups,
+// non-blocking sends and `go`.
+func (c *Controller) readLoop(ctx context.Context, conn *websocket.Conn) error {
+	for {
+		typ, data, err := conn.Read(ctx)
+		if err != nil {
+			return err
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		c.handleMessage(data)
+	}
+}
+
+// handleMessage decodes one event. v5.3.1's decoder returns an error for a
+// type it does not know (Asterisk 22 has seven); the library's own reader
+// then sends a nil event to the bus and panics. We count and drop those.
+func (c *Controller) handleMessage(data []byte) {
+	e, err := cyari.DecodeEvent(data)
+	if e == nil {
+		var m cyari.Message
+		_ = json.Unmarshal(data, &m)
+		if m.Type == "" {
+			m.Type = "<none>"
+		}
+		c.unknown.Add(1)
+		c.obs.UnknownEvent(m.Type)
+		c.log.Warn().Str("event_type", m.Type).AnErr("err", err).Msg("dropping event the ARI library cannot decode")
+		return
+	}
+	if err != nil {
+		// Known type, some field did not decode: keep what we have rather than
+		// lose a StasisStart or StasisEnd.
+		c.log.Warn().Str("event_type", e.GetType()).Err(err).Msg("event decoded partially")
+	}
+	c.obs.Event(e.GetType())
+	c.route(e)
+	c.bus.Send(e)
+}
+
+// route delivers an event to its owner. Never blocks.
+func (c *Controller) route(e cyari.Event) {
+	switch ev := e.(type) {
+	case *cyari.StasisStart:
+		c.onStasisStart(ev)
+	case *cyari.StasisEnd:
+		c.onChannelGone(ev.Channel.ID, 0, true)
+	case *cyari.ChannelDestroyed:
+		c.onChannelGone(ev.Channel.ID, ev.Cause, false)
+	case *cyari.ChannelHangupRequest:
+		c.mu.Lock()
+		l := c.legs[ev.Channel.ID]
+		c.mu.Unlock()
+		if l != nil {
+			l.hangupRequested(ev.Cause, ev.Soft)
+		}
+	case *cyari.ChannelDtmfReceived:
+		c.mu.Lock()
+		cl := c.calls[ev.Channel.ID]
+		c.mu.Unlock()
+		if cl != nil {
+			cl.deliver(e)
+		}
+	case *cyari.PlaybackStarted:
+		c.deliverPlayback(ev.Playback.ID, e)
+	case *cyari.PlaybackFinished:
+		c.deliverPlayback(ev.Playback.ID, e)
+	case *cyari.ApplicationReplaced:
+		c.obs.ApplicationReplaced()
+		c.log.Error().Msg("ARI application replaced by another connection: this controller receives no more events on this socket")
+	}
+}
+
+func (c *Controller) deliverPlayback(id string, e cyari.Event) {
+	c.mu.Lock()
+	cl := c.playbacks[id]
+	c.mu.Unlock()
+	if cl != nil {
+		cl.deliver(e)
+	}
+}
+
+// onChannelGone handles StasisEnd (left our app) and ChannelDestroyed.
+func (c *Controller) onChannelGone(id string, cause int, stasisEnd bool) {
+	c.mu.Lock()
+	cl := c.calls[id]
+	l := c.legs[id]
+	if cl == nil && l == nil {
+		c.tombstoneLocked(id)
+	}
+	c.mu.Unlock()
+	if cl != nil {
+		cl.cancel(ErrCallGone)
+	}
+	if l != nil && !stasisEnd {
+		c.forgetLeg(l)
+		l.end(cause)
+	}
+}
+
+// tombstones remember channels that ended while nobody owned them, so a
+// resync that listed them a moment earlier does not adopt them.
+const tombstoneTTL = time.Minute
+
+func (c *Controller) tombstoneLocked(id string) {
+	now := time.Now()
+	if len(c.tombstones) >= 1024 {
+		for k, t := range c.tombstones {
+			if now.Sub(t) > tombstoneTTL {
+				delete(c.tombstones, k)
+			}
+		}
+	}
+	c.tombstones[id] = now
+}
+
+func (c *Controller) onStasisStart(ev *cyari.StasisStart) {
+	id := ev.Channel.ID
+	c.mu.Lock()
+	if l := c.legs[id]; l != nil {
+		c.mu.Unlock()
+		l.answer()
+		return
+	}
+	if c.calls[id] != nil || c.stopped {
+		c.mu.Unlock()
+		return
+	}
+	c.mu.Unlock()
+	if c.isAgentLeg(id, ev.Args) {
+		c.log.Warn().Str("channel_id", id).Msg("StasisStart of an agent leg we do not know; not handling it")
+		return
+	}
+	if c.draining.Load() {
+		c.goTracked(func() { c.continueDrained(id) })
+		return
+	}
+	info := CallInfo{
+		ChannelID:   id,
+		ChannelName: ev.Channel.Name,
+		Args:        append([]string(nil), ev.Args...),
+		State:       ev.Channel.State,
+		Started:     time.Now(),
+	}
+	if ev.Channel.Caller != nil {
+		info.CallerNumber = ev.Channel.Caller.Number
+		info.CallerName = ev.Channel.Caller.Name
+	}
+	if len(ev.Args) > 0 {
+		info.DNIS = ev.Args[0]
+	}
+	c.startCall(info)
+}
+
+// isAgentLeg recognises a leg we originated but no longer track (after a
+// restart): by our id suffix or by the configured first Stasis argument.
+func (c *Controller) isAgentLeg(id string, args []string) bool {
+	if len(id) > len(legIDSuffix) && id[len(id)-len(legIDSuffix):] == legIDSuffix {
+		return true
+	}
+	return len(args) > 0 && args[0] == c.opts.AgentArg
+}
+
+func (c *Controller) continueDrained(id string) {
+	ctx := context.Background()
+	h := c.client.Channel().Get(cyari.NewKey(cyari.ChannelKey, id))
+	err := c.do(ctx, "continue", func() error {
+		return h.Continue(c.opts.DrainContext, c.opts.DrainExtension, c.opts.DrainPriority)
+	})
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		c.log.Error().Err(err).Str("channel_id", id).Msg("draining: continue in dialplan failed")
+		return
+	}
+	c.log.Info().Str("channel_id", id).Msg("draining: new call continued in the dialplan")
+}

@@ -1,0 +1,110 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	cyari "github.com/CyCoreSystems/ari/v5"
+)
+
+// resync runs after every (re)connect. Asterisk does not replay StasisStart
+// or any missed event, so we rebuild from GET /applications/{app}:
+//
+//   - a channel still in the app that a live call goroutine owns stays with
+//     it (the goroutine is poked so a playback whose PlaybackFinished was lost
+//     gets checked);
+//   - a channel in the app that nobody owns gets a new handler (Adopted);
+//   - a call goroutine whose channel is no longer in the app (its StasisEnd
+//     was lost) is cancelled with ErrCallGone;
+//   - an agent leg whose channel vanished (ChannelDestroyed lost) is ended,
+//     one that entered the app (StasisStart lost) is marked answered.
+//
+// It retries with backoff until it succeeds or the connection ends.
+func (c *Controller) resync(ctx context.Context) {
+	for attempt := 0; ; attempt++ {
+		err := c.resyncOnce(ctx)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		c.log.Warn().Err(err).Int("attempt", attempt+1).Msg("resync after connect failed")
+		if !sleepCtx(ctx, backoff(attempt, c.opts.ReconnectMin, c.opts.ReconnectMax)) {
+			return
+		}
+	}
+}
+
+func (c *Controller) resyncOnce(ctx context.Context) error {
+	c.mu.Lock()
+	before := c.seq
+	c.mu.Unlock()
+
+	key := cyari.NewKey(cyari.ApplicationKey, c.opts.Application)
+	var ids []string
+	err := c.do(ctx, "get_application", func() error {
+		d, err := c.client.Application().Data(key)
+		if err == nil {
+			ids = d.ChannelIDs
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	inApp := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inApp[id] = true
+	}
+
+	var gone, live []*call
+	var legs []*leg
+	var adopt []string
+	c.mu.Lock()
+	for id, cl := range c.calls {
+		switch {
+		case inApp[id]:
+			live = append(live, cl)
+		case cl.seq <= before: // registered before the listing: it really left
+			gone = append(gone, cl)
+		}
+	}
+	for _, id := range ids {
+		if c.calls[id] != nil || c.legs[id] != nil || strings.HasSuffix(id, legIDSuffix) {
+			continue
+		}
+		if _, ended := c.tombstones[id]; ended {
+			continue
+		}
+		adopt = append(adopt, id)
+	}
+	for _, l := range c.legs {
+		legs = append(legs, l)
+	}
+	c.mu.Unlock()
+
+	for _, cl := range gone {
+		cl.log.Info().Msg("channel no longer in the application after reconnect")
+		cl.cancel(ErrCallGone)
+	}
+	for _, cl := range live {
+		cl.poke()
+	}
+	for _, l := range legs {
+		if inApp[l.id] {
+			l.answer()
+			continue
+		}
+		h := c.client.Channel().Get(cyari.NewKey(cyari.ChannelKey, l.id))
+		err := c.do(ctx, "get_channel", func() error { _, err := h.Data(); return err })
+		if errors.Is(err, ErrNotFound) {
+			c.forgetLeg(l)
+			l.end(0)
+		}
+	}
+	for _, id := range adopt {
+		c.log.Info().Str("call_id", id).Msg("adopting channel left in the application")
+		c.startCall(CallInfo{ChannelID: id, Adopted: true})
+	}
+	c.log.Info().Int("owned", len(live)).Int("adopted", len(adopt)).Int("gone", len(gone)).Msg("resync done")
+	return nil
+}
