@@ -1,0 +1,118 @@
+package segmentation
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Dataset names one independently imported and versioned data set.
+type Dataset string
+
+// The three datasets the importer writes.
+const (
+	DatasetCustomers Dataset = "customers"
+	DatasetTickets   Dataset = "tickets"
+	DatasetIncidents Dataset = "incidents"
+)
+
+// Datasets lists every dataset.
+var Datasets = []Dataset{DatasetCustomers, DatasetTickets, DatasetIncidents}
+
+// Keyspace builds the Redis key names (see doc.go for the layout). The
+// zero value is unusable; use NewKeyspace.
+type Keyspace struct {
+	prefix string
+}
+
+// DefaultKeyPrefix is used when the config leaves redis.key_prefix empty.
+const DefaultKeyPrefix = "tenesa:"
+
+// NewKeyspace validates a key prefix. A prefix containing a hash tag, such as
+// "{tenesa}:", keeps every key in one Cluster slot, which the look-up
+// scripts need in Redis Cluster.
+func NewKeyspace(prefix string) (Keyspace, error) {
+	if prefix == "" {
+		prefix = DefaultKeyPrefix
+	}
+	if strings.ContainsAny(prefix, " \t\r\n*?[]") {
+		return Keyspace{}, fmt.Errorf("redis.key_prefix: %q contains a blank or a glob character", prefix)
+	}
+	if o, c := strings.IndexByte(prefix, '{'), strings.IndexByte(prefix, '}'); (o >= 0) != (c >= 0) || c >= 0 && c < o+2 {
+		return Keyspace{}, fmt.Errorf("redis.key_prefix: %q has an unbalanced or empty hash tag", prefix)
+	}
+	return Keyspace{prefix: prefix}, nil
+}
+
+// Prefix is the configured prefix.
+func (k Keyspace) Prefix() string { return k.prefix }
+
+// HasHashTag reports whether the prefix pins every key to one Cluster slot.
+func (k Keyspace) HasHashTag() bool { return strings.Contains(k.prefix, "{") }
+
+// Current is the key holding the serving version of a dataset.
+func (k Keyspace) Current(d Dataset) string { return k.prefix + string(d) + ":current" }
+
+// Seq is the counter new versions of a dataset are drawn from.
+func (k Keyspace) Seq(d Dataset) string { return k.prefix + string(d) + ":seq" }
+
+// Versions is the sorted set (member version, score start time) of every
+// version written and not yet collected.
+func (k Keyspace) Versions(d Dataset) string { return k.prefix + string(d) + ":versions" }
+
+// Base is the prefix of every key of one version of a dataset:
+// "{prefix}customers:v7:".
+func (k Keyspace) Base(d Dataset, version int64) string {
+	return k.prefix + string(d) + ":v" + strconv.FormatInt(version, 10) + ":"
+}
+
+// versionBase is Base without the number, for the scripts: "{prefix}customers:v".
+func (k Keyspace) versionBase(d Dataset) string { return k.prefix + string(d) + ":v" }
+
+// Events is the pub/sub channel a dataset switch is announced on.
+func (k Keyspace) Events() string { return k.prefix + "events" }
+
+// Key suffixes inside a version (DESIGN §3 names).
+const (
+	CustPrefix     = "cust:"
+	ANIPrefix      = "ani:"
+	SIDPrefix      = "sid:"
+	TicketPrefix   = "ticket:"
+	IncidentPrefix = "incident:"
+)
+
+// CustomerKey is "{base}cust:{id}".
+func CustomerKey(base, id string) string { return base + CustPrefix + id }
+
+// ANIKey is "{base}ani:{e164}".
+func ANIKey(base, e164 string) string { return base + ANIPrefix + e164 }
+
+// SIDKey is "{base}sid:{service_id}".
+func SIDKey(base, sid string) string { return base + SIDPrefix + sid }
+
+// TicketKey is "{base}ticket:{service_id}".
+func TicketKey(base, sid string) string { return base + TicketPrefix + sid }
+
+// IncidentKey is "{base}incident:{product}:{region}".
+func IncidentKey(base, product, region string) string {
+	return base + IncidentPrefix + product + ":" + region
+}
+
+// SwitchEvent is the message published on Events when a dataset switches:
+// "customers 7".
+func SwitchEvent(d Dataset, version int64) string {
+	return string(d) + " " + strconv.FormatInt(version, 10)
+}
+
+// ParseSwitchEvent is the inverse of SwitchEvent.
+func ParseSwitchEvent(msg string) (Dataset, int64, bool) {
+	d, v, ok := strings.Cut(msg, " ")
+	if !ok {
+		return "", 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return "", 0, false
+	}
+	return Dataset(d), n, true
+}

@@ -1,0 +1,371 @@
+package segmentation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Repository reads and versions the customer data in Redis. Every read is
+// one round trip: a Lua script reads the dataset's current-version pointer
+// and the data of that version together, so a read is also atomic with
+// respect to a dataset switch. It has no cache; Resolver adds one.
+type Repository struct {
+	rdb  redis.UniversalClient
+	keys Keyspace
+}
+
+// ErrStaleVersion is returned by Switch when a newer version already serves.
+var ErrStaleVersion = errors.New("a newer dataset version is already serving")
+
+// NewRepository checks that the key layout works with the client: in Redis
+// Cluster the prefix must carry a hash tag (e.g. "{tenesa}:") so that a
+// script's keys share one slot.
+func NewRepository(rdb redis.UniversalClient, keys Keyspace) (*Repository, error) {
+	if rdb == nil {
+		return nil, errors.New("segmentation: nil Redis client")
+	}
+	if keys.prefix == "" {
+		return nil, errors.New("segmentation: zero Keyspace, use NewKeyspace")
+	}
+	if _, cluster := rdb.(*redis.ClusterClient); cluster && !keys.HasHashTag() {
+		return nil, fmt.Errorf("redis.key_prefix: %q has no hash tag; Redis Cluster needs one, e.g. \"{tenesa}:\"", keys.prefix)
+	}
+	return &Repository{rdb: rdb, keys: keys}, nil
+}
+
+// Keys is the repository's key layout.
+func (r *Repository) Keys() Keyspace { return r.keys }
+
+// Client is the underlying Redis client.
+func (r *Repository) Client() redis.UniversalClient { return r.rdb }
+
+// customerScript: KEYS[1] current pointer; ARGV[1] version base
+// ("{prefix}customers:v"); ARGV[2] "ani:+62…" or "sid:…".
+// Returns {version}, or {version, id, {field, value, …}}; version "0" when
+// no dataset was ever imported.
+var customerScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return {'0'} end
+local base = ARGV[1] .. v .. ':'
+local id = redis.call('GET', base .. ARGV[2])
+if not id then return {v} end
+return {v, id, redis.call('HGETALL', base .. 'cust:' .. id)}
+`)
+
+// hashScript: KEYS[1] current pointer; ARGV[1] version base; ARGV[2] key
+// suffix; ARGV[3] optional fallback suffix read when the first is absent.
+// Returns {version, {field, value, …}}.
+var hashScript = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return {'0', {}} end
+local base = ARGV[1] .. v .. ':'
+local h = redis.call('HGETALL', base .. ARGV[2])
+if #h == 0 and ARGV[3] then h = redis.call('HGETALL', base .. ARGV[3]) end
+return {v, h}
+`)
+
+// switchScript: KEYS[1] current pointer; ARGV[1] new version; ARGV[2]
+// channel; ARGV[3] message. Moves the pointer forward only.
+var switchScript = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+local n = tonumber(ARGV[1])
+if n <= cur then return redis.error_reply('STALE ' .. cur) end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return cur
+`)
+
+// Preload loads the scripts so that the first look-up is one EVALSHA
+// rather than EVALSHA + EVAL. Optional: a missing script is loaded on use.
+func (r *Repository) Preload(ctx context.Context) error {
+	for _, s := range []*redis.Script{customerScript, hashScript} {
+		if err := s.Load(ctx, r.rdb).Err(); err != nil {
+			return fmt.Errorf("load look-up script: %w", err)
+		}
+	}
+	return nil
+}
+
+// CustomerRecord is a customer read from Redis.
+type CustomerRecord struct {
+	Version  int64     // dataset version read; 0 when none is serving
+	Customer *Customer // nil when the number or ID is unknown
+}
+
+// CustomerByANI reads the customer owning an E.164 number.
+func (r *Repository) CustomerByANI(ctx context.Context, e164 string) (CustomerRecord, error) {
+	return r.customer(ctx, ANIPrefix+e164)
+}
+
+// CustomerBySID reads the customer owning a service ID.
+func (r *Repository) CustomerBySID(ctx context.Context, sid string) (CustomerRecord, error) {
+	return r.customer(ctx, SIDPrefix+sid)
+}
+
+func (r *Repository) customer(ctx context.Context, suffix string) (CustomerRecord, error) {
+	d := DatasetCustomers
+	res, err := customerScript.Run(ctx, r.rdb, []string{r.keys.Current(d)}, r.keys.versionBase(d), suffix).Slice()
+	if err != nil {
+		return CustomerRecord{}, err
+	}
+	if len(res) == 0 {
+		return CustomerRecord{}, errors.New("customer script: empty reply")
+	}
+	v, err := replyVersion(res[0])
+	if err != nil {
+		return CustomerRecord{}, err
+	}
+	rec := CustomerRecord{Version: v}
+	if len(res) < 3 {
+		return rec, nil
+	}
+	id, _ := res[1].(string)
+	fields, _ := res[2].([]any)
+	if id == "" || len(fields) == 0 {
+		return rec, nil // a number pointing at no customer: treat as unknown
+	}
+	c := &Customer{ID: id}
+	eachPair(fields, func(k, val string) {
+		switch k {
+		case fieldName:
+			c.Name = val
+		case fieldSegment:
+			c.Segment = val
+		case fieldTier:
+			c.Tier = val
+		case fieldLanguage:
+			c.Language = val
+		case fieldRegion:
+			c.Region = val
+		case fieldProducts:
+			if val != "" {
+				c.Products = strings.Split(val, ListSep)
+			}
+		case fieldAccountManager:
+			c.AccountManager = val
+		}
+	})
+	rec.Customer = c
+	return rec, nil
+}
+
+// TicketRecord is a ticket read from Redis.
+type TicketRecord struct {
+	Version int64
+	Ticket  *Ticket // nil when the service has no ticket
+}
+
+// Ticket reads the open ticket of a service ID.
+func (r *Repository) Ticket(ctx context.Context, sid string) (TicketRecord, error) {
+	v, fields, err := r.hash(ctx, DatasetTickets, TicketPrefix+sid, "")
+	if err != nil || len(fields) == 0 {
+		return TicketRecord{Version: v}, err
+	}
+	t := &Ticket{ServiceID: sid}
+	eachPair(fields, func(k, val string) {
+		switch k {
+		case fieldTicketID:
+			t.TicketID = val
+		case fieldStatus:
+			t.Status = val
+		case fieldUpdatedAt:
+			t.UpdatedAt, _ = time.Parse(time.RFC3339, val)
+		case fieldETA:
+			t.ETA, _ = time.Parse(time.RFC3339, val)
+		}
+	})
+	return TicketRecord{Version: v, Ticket: t}, nil
+}
+
+// IncidentRecord is an incident read from Redis.
+type IncidentRecord struct {
+	Version  int64
+	Incident *Incident // nil when no outage is known
+}
+
+// Incident reads the known outage of a product in a region, or failing that
+// the one declared for all regions ("*"), in one round trip.
+func (r *Repository) Incident(ctx context.Context, product, region string) (IncidentRecord, error) {
+	fallback := ""
+	if region != AllRegions {
+		fallback = IncidentPrefix + product + ":" + AllRegions
+	}
+	v, fields, err := r.hash(ctx, DatasetIncidents, IncidentPrefix+product+":"+region, fallback)
+	if err != nil || len(fields) == 0 {
+		return IncidentRecord{Version: v}, err
+	}
+	in := &Incident{Product: product, Region: region}
+	eachPair(fields, func(k, val string) {
+		switch k {
+		case fieldRegion:
+			in.Region = val
+		case fieldPrompt:
+			in.Prompt = val
+		case fieldStartedAt:
+			in.StartedAt, _ = time.Parse(time.RFC3339, val)
+		case fieldExpectedEnd:
+			in.ExpectedEnd, _ = time.Parse(time.RFC3339, val)
+		}
+	})
+	return IncidentRecord{Version: v, Incident: in}, nil
+}
+
+func (r *Repository) hash(ctx context.Context, d Dataset, suffix, fallback string) (int64, []any, error) {
+	args := []any{r.keys.versionBase(d), suffix}
+	if fallback != "" {
+		args = append(args, fallback)
+	}
+	res, err := hashScript.Run(ctx, r.rdb, []string{r.keys.Current(d)}, args...).Slice()
+	if err != nil {
+		return 0, nil, err
+	}
+	if len(res) != 2 {
+		return 0, nil, fmt.Errorf("%s script: reply of %d elements", d, len(res))
+	}
+	v, err := replyVersion(res[0])
+	if err != nil {
+		return 0, nil, err
+	}
+	fields, _ := res[1].([]any)
+	return v, fields, nil
+}
+
+// CurrentVersion reads the serving version of a dataset (0: none).
+func (r *Repository) CurrentVersion(ctx context.Context, d Dataset) (int64, error) {
+	s, err := r.rdb.Get(ctx, r.keys.Current(d)).Result()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+// NewVersion allocates the next version of a dataset and records it for
+// garbage collection. Nothing reads it until Switch.
+func (r *Repository) NewVersion(ctx context.Context, d Dataset) (int64, error) {
+	v, err := r.rdb.Incr(ctx, r.keys.Seq(d)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("allocate %s version: %w", d, err)
+	}
+	if err := r.rdb.ZAdd(ctx, r.keys.Versions(d), redis.Z{Score: float64(time.Now().Unix()), Member: v}).Err(); err != nil {
+		return 0, fmt.Errorf("record %s version %d: %w", d, v, err)
+	}
+	return v, nil
+}
+
+// Switch makes version v of a dataset the serving one, atomically, and
+// announces it on the events channel. It returns the version it replaced.
+// A version not newer than the serving one is refused (ErrStaleVersion): two
+// concurrent imports cannot roll the data back.
+func (r *Repository) Switch(ctx context.Context, d Dataset, v int64) (int64, error) {
+	prev, err := switchScript.Run(ctx, r.rdb, []string{r.keys.Current(d)}, v, r.keys.Events(), SwitchEvent(d, v)).Int64()
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "STALE ") {
+			return 0, fmt.Errorf("switch %s to version %d: %w (serving %s)", d, v, ErrStaleVersion, strings.TrimPrefix(err.Error(), "STALE "))
+		}
+		return 0, fmt.Errorf("switch %s to version %d: %w", d, v, err)
+	}
+	return prev, nil
+}
+
+// DropVersion deletes every key of one version of a dataset (SCAN + UNLINK
+// in batches, so Redis is never blocked) and forgets the version. It returns
+// the number of keys deleted. Dropping the serving version is refused.
+func (r *Repository) DropVersion(ctx context.Context, d Dataset, v int64) (int64, error) {
+	cur, err := r.CurrentVersion(ctx, d)
+	if err != nil {
+		return 0, err
+	}
+	if v == cur {
+		return 0, fmt.Errorf("drop %s version %d: it is serving", d, v)
+	}
+	match := r.keys.Base(d, v) + "*"
+	var total int64
+	scan := func(ctx context.Context, c redis.UniversalClient) error {
+		var cursor uint64
+		for {
+			keys, next, err := c.Scan(ctx, cursor, match, 2000).Result()
+			if err != nil {
+				return err
+			}
+			if len(keys) > 0 {
+				n, err := c.Unlink(ctx, keys...).Result()
+				if err != nil {
+					return err
+				}
+				total += n
+			}
+			if next == 0 {
+				return nil
+			}
+			cursor = next
+		}
+	}
+	if cc, ok := r.rdb.(*redis.ClusterClient); ok {
+		err = cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return scan(ctx, c) })
+	} else {
+		err = scan(ctx, r.rdb)
+	}
+	if err != nil {
+		return total, fmt.Errorf("drop %s version %d: %w", d, v, err)
+	}
+	if err := r.rdb.ZRem(ctx, r.keys.Versions(d), v).Err(); err != nil {
+		return total, fmt.Errorf("drop %s version %d: %w", d, v, err)
+	}
+	return total, nil
+}
+
+// CollectOld drops every recorded version older than the serving one:
+// replaced data and the leftovers of imports that aborted or crashed.
+// Versions newer than the serving one may be imports in progress and stay.
+func (r *Repository) CollectOld(ctx context.Context, d Dataset) (versions int, keys int64, err error) {
+	cur, err := r.CurrentVersion(ctx, d)
+	if err != nil || cur == 0 {
+		return 0, 0, err
+	}
+	members, err := r.rdb.ZRange(ctx, r.keys.Versions(d), 0, -1).Result()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range members {
+		v, perr := strconv.ParseInt(m, 10, 64)
+		if perr != nil || v >= cur {
+			continue
+		}
+		n, err := r.DropVersion(ctx, d, v)
+		keys += n
+		if err != nil {
+			return versions, keys, err
+		}
+		versions++
+	}
+	return versions, keys, nil
+}
+
+func replyVersion(x any) (int64, error) {
+	s, ok := x.(string)
+	if !ok {
+		return 0, fmt.Errorf("dataset version: unexpected %T", x)
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("dataset version %q: %w", s, err)
+	}
+	return v, nil
+}
+
+func eachPair(fields []any, fn func(k, v string)) {
+	for i := 0; i+1 < len(fields); i += 2 {
+		k, _ := fields[i].(string)
+		v, _ := fields[i+1].(string)
+		fn(k, v)
+	}
+}
