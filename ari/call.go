@@ -39,6 +39,7 @@ type call struct {
 	legs    []*leg
 	bridges []*bridge
 	ended   bool // the handler hung up, continued or redirected the channel
+	started bool // the handler was started (CallStarted counted)
 	cleaned atomic.Bool
 }
 
@@ -82,6 +83,7 @@ func (cl *call) run() {
 			return
 		}
 	}
+	cl.started = true
 	cl.c.obs.CallStarted(cl.info.Adopted)
 	cl.log.Info().Bool("adopted", cl.info.Adopted).Str("dnis", cl.info.DNIS).Str("state", cl.info.State).Msg("call started")
 	cl.runHandler()
@@ -191,7 +193,9 @@ func (cl *call) cleanup() {
 		cause = errHandlerReturned
 	}
 	cl.cancel(cause)
-	cl.c.obs.CallEnded()
+	if cl.started {
+		cl.c.obs.CallEnded()
+	}
 	cl.log.Info().AnErr("cause", cause).Msg("call ended")
 }
 
@@ -237,10 +241,26 @@ func (cl *call) poke() {
 // call's own context, and a 404/409 (channel gone or no longer in Stasis)
 // ends the call with ErrCallGone instead of surfacing as a random failure.
 func (cl *call) chanOp(ctx context.Context, op string, fn func() error) error {
+	return cl.chanRequest(ctx, op, false, fn)
+}
+
+// endOp is chanOp for a request that makes the channel leave Stasis (hangup,
+// continue): its own StasisEnd may overtake the HTTP response, so it is not
+// cut short by the call's context ending.
+func (cl *call) endOp(ctx context.Context, op string, fn func() error) error {
+	return cl.chanRequest(ctx, op, true, fn)
+}
+
+func (cl *call) chanRequest(ctx context.Context, op string, ending bool, fn func() error) error {
 	if cl.ctx.Err() != nil {
 		return &RequestError{Op: op, Class: classOf(cl.ctx), Err: context.Cause(cl.ctx)}
 	}
-	err := cl.c.doWith(ctx, cl.ctx, op, fn)
+	callCtx := cl.ctx
+	if ending {
+		// ctx is usually the call's own context, which our StasisEnd ends.
+		ctx, callCtx = context.WithoutCancel(ctx), nil
+	}
+	err := cl.c.doWith(ctx, callCtx, op, fn)
 	if err == nil {
 		return nil
 	}
@@ -289,7 +309,7 @@ func (cl *call) SetVar(ctx context.Context, name, value string) error {
 
 // Continue implements Call.
 func (cl *call) Continue(ctx context.Context, dialplanContext, extension string, priority int) error {
-	err := cl.chanOp(ctx, "continue", func() error { return cl.h.Continue(dialplanContext, extension, priority) })
+	err := cl.endOp(ctx, "continue", func() error { return cl.h.Continue(dialplanContext, extension, priority) })
 	if err == nil {
 		cl.ended = true
 	}
@@ -312,7 +332,7 @@ func (cl *call) Hangup(ctx context.Context, reason string) error {
 	if reason == "" {
 		reason = "normal"
 	}
-	err := cl.chanOp(ctx, "hangup", func() error { return cl.c.client.Channel().Hangup(cl.h.Key(), reason) })
+	err := cl.endOp(ctx, "hangup", func() error { return cl.c.client.Channel().Hangup(cl.h.Key(), reason) })
 	if err == nil {
 		cl.ended = true
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	cyari "github.com/CyCoreSystems/ari/v5"
@@ -300,10 +301,16 @@ func (c *Controller) onStasisStart(ev *cyari.StasisStart) {
 // isAgentLeg recognises a leg we originated but no longer track (after a
 // restart): by our id suffix or by the configured first Stasis argument.
 func (c *Controller) isAgentLeg(id string, args []string) bool {
-	if len(id) > len(legIDSuffix) && id[len(id)-len(legIDSuffix):] == legIDSuffix {
-		return true
+	return isLegID(id) || (len(args) > 0 && args[0] == c.opts.AgentArg)
+}
+
+// isLegID: one of our originated ids, or the ";2" half of one (a Local agent
+// pair's other half is subscribed to our app too, transcript 05).
+func isLegID(id string) bool {
+	if i := strings.IndexByte(id, ';'); i >= 0 {
+		id = id[:i]
 	}
-	return len(args) > 0 && args[0] == c.opts.AgentArg
+	return strings.HasSuffix(id, legIDSuffix)
 }
 
 func (c *Controller) continueDrained(id string) {

@@ -16,6 +16,9 @@ type Observer interface {
 	// ApplicationReplaced: another connection took our application; we get no
 	// more events on this socket.
 	ApplicationReplaced()
+	// Resynced reports a finished resync after a (re)connect: channels
+	// adopted (given a new handler) and calls found gone.
+	Resynced(adopted, gone int)
 	// CallStarted counts a call handed to the handler (adopted after a
 	// reconnect or from StasisStart).
 	CallStarted(adopted bool)
@@ -45,6 +48,9 @@ func (NopObserver) UnknownEvent(string) {}
 
 // ApplicationReplaced implements Observer.
 func (NopObserver) ApplicationReplaced() {}
+
+// Resynced implements Observer.
+func (NopObserver) Resynced(int, int) {}
 
 // CallStarted implements Observer.
 func (NopObserver) CallStarted(bool) {}

@@ -3,7 +3,6 @@ package ari
 import (
 	"context"
 	"errors"
-	"strings"
 
 	cyari "github.com/CyCoreSystems/ari/v5"
 )
@@ -69,7 +68,7 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 		}
 	}
 	for _, id := range ids {
-		if c.calls[id] != nil || c.legs[id] != nil || strings.HasSuffix(id, legIDSuffix) {
+		if c.calls[id] != nil || c.legs[id] != nil || isLegID(id) {
 			continue
 		}
 		if _, ended := c.tombstones[id]; ended {
@@ -105,6 +104,7 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 		c.log.Info().Str("call_id", id).Msg("adopting channel left in the application")
 		c.startCall(CallInfo{ChannelID: id, Adopted: true})
 	}
+	c.obs.Resynced(len(adopt), len(gone))
 	c.log.Info().Int("owned", len(live)).Int("adopted", len(adopt)).Int("gone", len(gone)).Msg("resync done")
 	return nil
 }
