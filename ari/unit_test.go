@@ -1,0 +1,196 @@
+package ari
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"testing"
+	"time"
+	"unsafe"
+
+	cyari "github.com/CyCoreSystems/ari/v5"
+	"github.com/CyCoreSystems/ari/v5/client/native"
+	"github.com/CyCoreSystems/ari/v5/stdbus"
+	"github.com/rotisserie/eris"
+	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
+)
+
+// TestInstallInternals fails loudly if v5.x changes the layout we write into.
+func TestInstallInternals(t *testing.T) {
+	c := native.New(&native.Options{Application: "x", Username: "u", Password: "p"})
+	bus := stdbus.New()
+	hc := http.Client{Timeout: 1234 * time.Millisecond}
+	if err := installInternals(c, bus, hc); err != nil {
+		t.Fatalf("installInternals: %v", err)
+	}
+	if c.Bus() != bus {
+		t.Error("native.Client.Bus() does not return the installed bus")
+	}
+	f := reflect.ValueOf(c).Elem().FieldByName("httpClient")
+	got := *(*http.Client)(unsafe.Pointer(f.UnsafeAddr()))
+	if got.Timeout != hc.Timeout {
+		t.Errorf("httpClient.Timeout = %v, want %v", got.Timeout, hc.Timeout)
+	}
+	// A library handle's Subscribe now works (it panicked on the nil bus).
+	sub := c.Channel().Get(cyari.NewKey(cyari.ChannelKey, "1")).Subscribe(cyari.Events.StasisEnd)
+	sub.Cancel()
+}
+
+func TestBackoffFullJitter(t *testing.T) {
+	lo, hi := 100*time.Millisecond, 2*time.Second
+	for _, tc := range []struct {
+		name    string
+		attempt int
+		ceil    time.Duration
+	}{
+		{name: "first", attempt: 0, ceil: lo},
+		{name: "third", attempt: 2, ceil: 4 * lo},
+		{name: "capped", attempt: 10, ceil: hi},
+		{name: "huge attempt does not overflow", attempt: 200, ceil: hi},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var maxSeen time.Duration
+			for range 2000 {
+				d := backoff(tc.attempt, lo, hi)
+				if d < 0 || d > tc.ceil {
+					t.Fatalf("backoff = %v, outside [0, %v]", d, tc.ceil)
+				}
+				maxSeen = max(maxSeen, d)
+			}
+			if maxSeen < tc.ceil/2 {
+				t.Errorf("max of 2000 draws = %v: not spread up to %v", maxSeen, tc.ceil)
+			}
+		})
+	}
+}
+
+type codeErr struct{ code int }
+
+func (e codeErr) Error() string { return fmt.Sprintf("Non-2XX response: %d x", e.code) }
+func (e codeErr) Code() int     { return e.code }
+
+type causeErr struct{ c error }
+
+func (e causeErr) Error() string { return "data get: " + e.c.Error() }
+func (e causeErr) Cause() error  { return e.c }
+
+func TestLibraryStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want int
+	}{
+		{name: "plain request error", err: codeErr{404}, want: 404},
+		{name: "eris wrapped", err: eris.Wrap(codeErr{409}, "failed"), want: 409},
+		{name: "behind Cause()", err: eris.Wrap(causeErr{codeErr{404}}, "failed to get data"), want: 404},
+		{name: "only in the message", err: errors.New("Error getting data for channel 'x': Non-2XX response: 404 Not Found"), want: 404},
+		{name: "no status", err: errors.New("connection refused"), want: 0},
+		{name: "ours", err: &RequestError{Op: "play", Status: 500}, want: 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := StatusCode(tc.err); got != tc.want {
+				t.Errorf("StatusCode = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRequestErrorClasses(t *testing.T) {
+	base := errors.New("boom")
+	err := error(&RequestError{Op: "answer", Status: 404, Class: ErrCallGone, Err: base})
+	if !errors.Is(err, ErrCallGone) || !errors.Is(err, base) || errors.Is(err, ErrTimeout) {
+		t.Errorf("errors.Is chain wrong for %v", err)
+	}
+	if got, want := err.Error(), "ari answer: status 404: ari: call gone: boom"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestNewControllerValidates(t *testing.T) {
+	ok := Options{URL: "http://h/ari", WebsocketURL: "ws://h/ari/events", Username: "u", Password: "p", Application: "a"}
+	for _, tc := range []struct {
+		name  string
+		tweak func(*Options)
+	}{
+		{name: "no URL", tweak: func(o *Options) { o.URL = "" }},
+		{name: "no websocket URL", tweak: func(o *Options) { o.WebsocketURL = "" }},
+		{name: "no application", tweak: func(o *Options) { o.Application = "" }},
+		{name: "no username", tweak: func(o *Options) { o.Username = "" }},
+		{name: "bad URL", tweak: func(o *Options) { o.URL = "http://h/%zz" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := ok
+			tc.tweak(&o)
+			if _, err := NewController(o); err == nil {
+				t.Error("NewController accepted invalid options")
+			}
+		})
+	}
+	c, err := NewController(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.opts.RequestTimeout != DefaultRequestTimeout || c.opts.ReconnectMin != DefaultReconnectMin || c.opts.ReconnectMax != DefaultReconnectMax {
+		t.Errorf("defaults not applied: %+v", c.opts)
+	}
+	if err := c.Run(context.Background(), nil); err == nil {
+		t.Error("Run accepted a nil handler")
+	}
+}
+
+func TestSetVarAndRedirect(t *testing.T) {
+	leakCheck(t)
+	out := make(chan error, 1)
+	hs := start(t, func(ctx context.Context, call Call) {
+		err := call.Answer(ctx)
+		if err == nil {
+			err = call.SetVar(ctx, "TENESA_SEGMENT", "DES")
+		}
+		if err == nil {
+			err = call.Redirect(ctx, "PJSIP/147@trunk")
+		}
+		out <- err
+	})
+	c := hs.place(arisim.Caller{})
+	if err := recv(t, out, "handler"); err != nil {
+		t.Fatalf("handler: %v", err)
+	}
+	r := waitDone(t, c)
+	if r.Vars["TENESA_SEGMENT"] != "DES" || r.Vars["TENESA_REDIRECT"] != "PJSIP/147@trunk" {
+		t.Errorf("vars = %v", r.Vars)
+	}
+	if r.ContinuedTo != "tenesa-redirect,s,1" {
+		t.Errorf("continued to %q", r.ContinuedTo)
+	}
+	hs.waitIdle()
+}
+
+func TestHandlerReturningLeavesNoCallerInSilence(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler Handler
+	}{
+		{name: "returns early", handler: func(ctx context.Context, call Call) { _ = call.Answer(ctx) }},
+		{name: "panics", handler: func(ctx context.Context, call Call) { _ = call.Answer(ctx); panic("router bug") }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			leakCheck(t)
+			hs := start(t, tc.handler)
+			c := hs.place(arisim.Caller{})
+			r := waitDone(t, c)
+			if r.HungUpBy != "continue" {
+				t.Errorf("hungUpBy = %q, want continue (fallback in the dialplan)", r.HungUpBy)
+			}
+			hs.waitIdle()
+		})
+	}
+}
+
+func TestApplicationReplacedIsReported(t *testing.T) {
+	leakCheck(t)
+	hs := start(t, func(context.Context, Call) {})
+	dialRaw(t, hs.sim) // a second connection takes the app
+	hs.obs.waitFor(t, "ApplicationReplaced", func(o *testObserver) bool { return o.replaced == 1 })
+}
