@@ -17,6 +17,16 @@ type Config struct {
 	Metrics      Metrics      `mapstructure:"metrics"`
 	Lines        []Line       `mapstructure:"lines"`
 	Greeting     Greeting     `mapstructure:"greeting"`
+	// Regions maps a customer region (from the CRM) to its time zone
+	// (WIB|WITA|WIT), for the greeting band.
+	Regions map[string]string `mapstructure:"regions"`
+	IVR     IVR               `mapstructure:"ivr"`
+	Routing Routing           `mapstructure:"routing"`
+	Handoff Handoff           `mapstructure:"handoff"`
+
+	// Source is the file the config was loaded from (DefaultsName when
+	// none); problems found after loading are reported under it.
+	Source string `mapstructure:"-"`
 }
 
 // Log configures zerolog.
@@ -121,4 +131,123 @@ type Greeting struct {
 	Closing string `mapstructure:"closing"`
 	// SoundPrefix is prepended to prompt ids: sound:<prefix><lang>/<id>.
 	SoundPrefix string `mapstructure:"sound_prefix"`
+}
+
+// IVR is the menu tree and the prompts of the call flow.
+type IVR struct {
+	FirstDigitTimeout time.Duration `mapstructure:"first_digit_timeout"`
+	InterDigitTimeout time.Duration `mapstructure:"inter_digit_timeout"`
+	// Retries is the number of tries per menu (invalid key or silence)
+	// before the caller goes to an agent with what is known so far.
+	Retries        int            `mapstructure:"retries"`
+	InvalidPrompt  string         `mapstructure:"invalid_prompt"`
+	NoInputPrompt  string         `mapstructure:"no_input_prompt"`
+	Identification Identification `mapstructure:"identification"`
+	Incident       Incident       `mapstructure:"incident"`
+	Ticket         Ticket         `mapstructure:"ticket"`
+	Prompts        IVRPrompts     `mapstructure:"prompts"`
+	// Root names the first menu.
+	Root string `mapstructure:"root"`
+	// Menus by name. A file that sets ivr.menus replaces the default tree
+	// as a whole (it is not merged key by key).
+	Menus map[string]Menu `mapstructure:"menus"`
+}
+
+// Identification is the service-ID collection by DTMF when caller ID is unknown.
+type Identification struct {
+	MaxAttempts   int    `mapstructure:"max_attempts"`
+	MaxDigits     int    `mapstructure:"max_digits"`
+	Terminator    string `mapstructure:"terminator"`
+	Prompt        string `mapstructure:"prompt"`
+	InvalidPrompt string `mapstructure:"invalid_prompt"`
+	FailedPrompt  string `mapstructure:"failed_prompt"`
+}
+
+// Incident holds the known-incident announcement prompts.
+type Incident struct {
+	Prompt         string `mapstructure:"prompt"`
+	ContinuePrompt string `mapstructure:"continue_prompt"`
+}
+
+// Ticket holds the ticket-status self-service prompts.
+type Ticket struct {
+	Intro string `mapstructure:"intro"`
+	// StatusPrompts maps every ticket status (TicketStatuses) to its prompt.
+	StatusPrompts map[string]string `mapstructure:"status_prompts"`
+	LastUpdate    string            `mapstructure:"last_update"`
+	ETA           string            `mapstructure:"eta"`
+	None          string            `mapstructure:"none"`
+	OfferAgent    string            `mapstructure:"offer_agent"`
+}
+
+// IVRPrompts are the flow prompts outside menus (the closing prompt is
+// greeting.closing).
+type IVRPrompts struct {
+	Transfer         string `mapstructure:"transfer"`
+	Degraded         string `mapstructure:"degraded"`
+	FurtherHelp      string `mapstructure:"further_help"`
+	LanguageSwitched string `mapstructure:"language_switched"`
+}
+
+// Menu is one DTMF menu: a prompt and what each key does.
+type Menu struct {
+	Prompt string `mapstructure:"prompt"`
+	// Options by key (0-9, *, #).
+	Options map[string]MenuOption `mapstructure:"options"`
+}
+
+// MenuOption is one key: either Menu (go to that menu) or Action, plus what
+// the key tells about the caller (intent, product, topic, language).
+type MenuOption struct {
+	Menu     string `mapstructure:"menu"`
+	Action   string `mapstructure:"action"` // route | ticket_status | agent | language
+	Intent   string `mapstructure:"intent"`
+	Product  string `mapstructure:"product"`
+	Topic    string `mapstructure:"topic"`
+	Language string `mapstructure:"language"`
+}
+
+// Routing maps what is known about a caller to a queue: rules are tried in
+// order, the first match wins, nothing matching means DefaultQueue.
+type Routing struct {
+	DefaultQueue string `mapstructure:"default_queue"`
+	// Queues by name. A file that sets routing.queues replaces the default
+	// set as a whole.
+	Queues map[string]Queue `mapstructure:"queues"`
+	Rules  []RoutingRule    `mapstructure:"rules"`
+	// Skills lists the caller attributes turned into required skills
+	// (segment, tier, intent, product, topic, language → "segment:DES", ...).
+	Skills []string `mapstructure:"skills"`
+}
+
+// Queue is one agent queue.
+type Queue struct {
+	Description string `mapstructure:"description"`
+	// Skills every agent of this queue needs, added to the derived ones.
+	Skills []string `mapstructure:"skills"`
+}
+
+// RoutingRule sends callers matching every listed dimension to Queue.
+type RoutingRule struct {
+	Name  string    `mapstructure:"name"`
+	Match RuleMatch `mapstructure:"match"`
+	Queue string    `mapstructure:"queue"`
+}
+
+// RuleMatch lists, per dimension, the values a rule accepts; an empty list
+// accepts anything.
+type RuleMatch struct {
+	Segment  []string `mapstructure:"segment"`
+	Tier     []string `mapstructure:"tier"`
+	Intent   []string `mapstructure:"intent"`
+	Product  []string `mapstructure:"product"`
+	Topic    []string `mapstructure:"topic"`
+	Language []string `mapstructure:"language"`
+}
+
+// Handoff is the interim agent hand-off (until the ACD): the caller is
+// bridged to one configured agent endpoint.
+type Handoff struct {
+	Endpoint    string        `mapstructure:"endpoint"`
+	RingTimeout time.Duration `mapstructure:"ring_timeout"`
 }
