@@ -1,0 +1,126 @@
+package segmentation_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
+	"github.com/tenesa-ivr/tenesa-ivr/segmentation/internal/redistest"
+)
+
+// TestRedisDownOrHung cuts Redis mid-test behind a TCP proxy: look-ups answer
+// "unknown, degraded" within the budget, the breaker then stops asking,
+// cached callers are still recognised, and everything recovers when Redis
+// is back.
+func TestRedisDownOrHung(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mode redistest.Mode
+	}{
+		{"hung", redistest.Blackhole},
+		{"down", redistest.Refuse},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			proxy := redistest.StartProxy(t, redistest.Addr())
+			const budget = 60 * time.Millisecond
+			f := newFixture(t, proxy.Addr(), func(o *seg.Options) {
+				o.Budget = budget
+				o.BreakerFailures = 3
+				o.BreakerCooldown = time.Second
+			})
+			loadSample(t, f)
+			ctx := context.Background()
+			if r, err := f.res.ByANI(ctx, "0812-3456-7890"); err != nil || !r.Found {
+				t.Fatalf("before the cut: %+v, %v", r, err)
+			}
+
+			proxy.SetMode(c.mode)
+			for i := range 3 {
+				start := time.Now()
+				r, err := f.res.ByANI(ctx, "0813-1000-2001")
+				took := time.Since(start)
+				if err != nil || !r.Degraded || r.Found || r.Outcome != seg.ResultDegraded {
+					t.Fatalf("look-up %d with Redis %s: %+v, %v", i, c.name, r, err)
+				}
+				if took > budget+40*time.Millisecond {
+					t.Fatalf("look-up %d took %s, budget %s", i, took, budget)
+				}
+			}
+			if !f.res.BreakerOpen() {
+				t.Fatal("breaker still closed after 3 failures")
+			}
+			start := time.Now()
+			r, err := f.res.BySID(ctx, "470302000101")
+			if err != nil || !r.Degraded || r.Outcome != seg.ResultBreakerOpen || time.Since(start) > 5*time.Millisecond {
+				t.Fatalf("with the breaker open: %+v, %v in %s", r, err, time.Since(start))
+			}
+			tr, err := f.res.Ticket(ctx, "470301000101")
+			if err != nil || !tr.Degraded || tr.Found {
+				t.Fatalf("ticket with the breaker open: %+v, %v", tr, err)
+			}
+			// A caller already in the cache is still recognised.
+			if r, err := f.res.ByANI(ctx, "+6281234567890"); err != nil || !r.Found || r.Source != seg.SourceCache {
+				t.Fatalf("cached caller while Redis is %s: %+v, %v", c.name, r, err)
+			}
+
+			// Still open within the cooldown even though Redis is back.
+			proxy.SetMode(redistest.Pass)
+			if r, _ := f.res.ByANI(ctx, "0813-1000-2001"); r.Outcome != seg.ResultBreakerOpen {
+				t.Fatalf("within the cooldown: %+v", r)
+			}
+			f.clock.Advance(time.Second)
+			r, err = f.res.ByANI(ctx, "0813-1000-2001")
+			if err != nil || !r.Found || r.Degraded || r.Customer.ID != "CON-0001" {
+				t.Fatalf("after recovery: %+v, %v", r, err)
+			}
+			if f.res.BreakerOpen() {
+				t.Fatal("breaker still open after a successful trial")
+			}
+			if n := f.obs.count(seg.ResultDegraded); n != 3 {
+				t.Fatalf("%d degraded look-ups observed, want 3", n)
+			}
+		})
+	}
+}
+
+// TestTrialFailureReopens: a failed half-open trial keeps the breaker open
+// for another cooldown.
+func TestTrialFailureReopens(t *testing.T) {
+	proxy := redistest.StartProxy(t, redistest.Addr())
+	f := newFixture(t, proxy.Addr(), func(o *seg.Options) {
+		o.Budget = 50 * time.Millisecond
+		o.BreakerFailures = 1
+		o.BreakerCooldown = time.Second
+	})
+	ctx := context.Background()
+	proxy.SetMode(redistest.Refuse)
+	if r, _ := f.res.ByANI(ctx, "0812-3456-7890"); r.Outcome != seg.ResultDegraded {
+		t.Fatalf("first: %+v", r)
+	}
+	f.clock.Advance(time.Second)
+	if r, _ := f.res.ByANI(ctx, "0812-3456-7890"); r.Outcome != seg.ResultDegraded {
+		t.Fatalf("trial: %+v", r)
+	}
+	if r, _ := f.res.ByANI(ctx, "0812-3456-7890"); r.Outcome != seg.ResultBreakerOpen {
+		t.Fatalf("after a failed trial: %+v", r)
+	}
+}
+
+// TestCallerHangsUp: a look-up whose own context ends returns that cause and
+// does not count against Redis.
+func TestCallerHangsUp(t *testing.T) {
+	proxy := redistest.StartProxy(t, redistest.Addr())
+	f := newFixture(t, proxy.Addr(), func(o *seg.Options) { o.BreakerFailures = 1 })
+	proxy.SetMode(redistest.Blackhole)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	hangup := context.Canceled
+	time.AfterFunc(10*time.Millisecond, func() { cancel(hangup) })
+	r, err := f.res.ByANI(ctx, "0812-3456-7890")
+	if err == nil || !r.Degraded {
+		t.Fatalf("%+v, %v", r, err)
+	}
+	if f.res.BreakerOpen() {
+		t.Fatal("a hang-up opened the breaker")
+	}
+}
