@@ -102,12 +102,12 @@ func TestDurationsMatchManifest(t *testing.T) {
 	}
 }
 
-// When the WAVs are present (committed, or rendered locally), each prompt x
+// The rendered WAVs (make sounds; make test renders them first): each prompt x
 // language exists as an 8 kHz mono 16-bit WAV whose length agrees with
 // durations.json.
 func TestWAVFiles(t *testing.T) {
 	if _, err := os.Stat(Prefix); errors.Is(err, os.ErrNotExist) {
-		t.Skip("no rendered prompts under " + Prefix + " (run scripts/render-prompts.sh)")
+		t.Fatal("no rendered prompts under " + Prefix + ": run make sounds (scripts/render-prompts.sh), which make test does first")
 	}
 	prompts, err := Prompts()
 	if err != nil {
