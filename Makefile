@@ -1,0 +1,58 @@
+# tenesa-ivr — the two commands a newcomer needs:
+#   make demo   run the main job: scripted calls through the controller on the embedded simulated PBX and real Redis
+#   make test   run every test (race detector on) against a real Redis
+GO      ?= go
+PKGS    ?= ./...
+BIN     ?= bin/tenesa-ivr
+export PATH := $(PATH):/usr/local/go/bin
+
+.PHONY: all build demo test lint bench fuzz serve sim check-config sounds redis clean
+
+all: lint test
+
+build:
+	$(GO) build -o $(BIN) ./cmd/tenesa-ivr
+
+redis:
+	@bash scripts/ensure-redis.sh
+
+demo: redis sounds
+	$(GO) run ./cmd/tenesa-ivr demo
+
+test: redis sounds
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Benchmarks: controller + simulator calls/s, segmentation look-ups and import.
+bench: redis
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+# Short fuzzing of every parser of outside input (FUZZTIME=1m for longer).
+FUZZTIME ?= 20s
+fuzz:
+	@$(GO) list -f '{{.ImportPath}} {{.Dir}}' $(PKGS) | while read -r pkg dir; do \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+serve:
+	$(GO) run ./cmd/tenesa-ivr serve
+
+sim:
+	$(GO) run ./cmd/tenesa-ivr sim --listen 127.0.0.1:8088
+
+check-config:
+	$(GO) run ./cmd/tenesa-ivr check-config $(if $(CONFIG),--config $(CONFIG))
+
+# Render the prompt placeholders (espeak-ng + sox, installed from Debian when missing).
+sounds:
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
+	  { echo "installing espeak-ng and sox (Debian packages)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox libsox-fmt-base >/dev/null; }
+	@bash scripts/render-prompts.sh
+
+clean:
+	rm -rf bin
