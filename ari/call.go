@@ -48,7 +48,12 @@ var _ Call = (*call)(nil)
 // startCall registers the channel (exactly one owner) and starts its
 // goroutine. Registration happens on the event path before anything else,
 // so no event for the channel can be missed after its StasisStart.
-func (c *Controller) startCall(info CallInfo) {
+func (c *Controller) startCall(info CallInfo) { c.startAdopted(info, "", nil) }
+
+// startAdopted is startCall for a channel found by resync, possibly already
+// bridged (bridgeID) with agent legs (legIDs) whose controller is gone: the
+// new goroutine takes them over so its cleanup ends them with the caller.
+func (c *Controller) startAdopted(info CallInfo, bridgeID string, legIDs []string) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cl := &call{
 		c:      c,
@@ -61,8 +66,16 @@ func (c *Controller) startCall(info CallInfo) {
 		inbox:  make(chan cyari.Event, inboxSize),
 		pokeCh: make(chan struct{}, 1),
 	}
+	if bridgeID != "" {
+		cl.bridges = append(cl.bridges, &bridge{c: c, id: bridgeID, h: c.client.Bridge().Get(cyari.NewKey(cyari.BridgeKey, bridgeID))})
+	}
+	for _, id := range legIDs {
+		l := newLeg(c, id)
+		l.answer() // it is in Stasis
+		cl.legs = append(cl.legs, l)
+	}
 	c.mu.Lock()
-	if c.stopped || c.calls[cl.id] != nil {
+	if c.stopped || c.ownedLocked(cl.id) {
 		c.mu.Unlock()
 		cancel(nil)
 		return
@@ -70,6 +83,9 @@ func (c *Controller) startCall(info CallInfo) {
 	c.seq++
 	cl.seq = c.seq
 	c.calls[cl.id] = cl
+	for _, l := range cl.legs {
+		c.legs[l.id] = l
+	}
 	c.wg.Add(1)
 	c.mu.Unlock()
 	go cl.run()

@@ -98,10 +98,12 @@ type Controller struct {
 	unknown   atomic.Int64 // events dropped because DecodeEvent does not know them
 
 	handler Handler
-	wg      sync.WaitGroup // call goroutines, request helpers, resyncs
+	wg      sync.WaitGroup // call goroutines, resyncs, drain continues
+	reqWG   sync.WaitGroup // request helper goroutines (Controller.do)
 
 	mu         sync.Mutex
-	stopped    bool // Run ended: no new goroutines
+	stopped    bool // Run is ending: no new calls or tracked goroutines
+	closed     bool // Run ended: no new requests
 	seq        uint64
 	calls      map[string]*call
 	legs       map[string]*leg
@@ -230,6 +232,10 @@ func (c *Controller) shutdown() {
 		cl.cancel(ErrShutdown)
 	}
 	c.wg.Wait()
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.reqWG.Wait()
 	c.setConnected(false)
 }
 

@@ -696,3 +696,58 @@ func readStasisStart(t *testing.T, conn *websocket.Conn) {
 		}
 	}
 }
+
+func TestAdoptedCallInABridge(t *testing.T) {
+	leakCheck(t)
+	sim := newSim(t, 0.01)
+	sim.AddAgent(arisim.Agent{Endpoint: "PJSIP/agent1001"})
+
+	// Controller A bridges the caller with an agent, then shuts down: the
+	// bridge is left as it is (it works without us).
+	bridged := make(chan string, 1)
+	a := startOn(t, sim, func(ctx context.Context, call Call) {
+		if call.Answer(ctx) != nil {
+			return
+		}
+		leg, err := call.Originate(ctx, OriginateRequest{Endpoint: "PJSIP/agent1001", Timeout: 5 * time.Second, Args: []string{"agent"}})
+		if err != nil {
+			t.Errorf("originate: %v", err)
+			return
+		}
+		<-leg.Answered()
+		b, err := call.Bridge(ctx, leg)
+		if err != nil {
+			t.Errorf("bridge: %v", err)
+			return
+		}
+		bridged <- b.ID()
+		<-ctx.Done()
+	})
+	c := a.place(arisim.Caller{})
+	bridgeID := recv(t, bridged, "bridged")
+	a.stop()
+
+	// Controller B adopts the caller with its bridge and agent leg.
+	adopted := make(chan CallInfo, 1)
+	out := make(chan outcome, 1)
+	b := startOn(t, sim, func(ctx context.Context, call Call) {
+		adopted <- call.Info()
+		<-ctx.Done()
+		out <- outcome{cause: context.Cause(ctx)}
+	})
+	info := recv(t, adopted, "adoption")
+	if !info.Adopted || info.BridgeID != bridgeID {
+		t.Fatalf("info = %+v, want adopted in bridge %s", info, bridgeID)
+	}
+	hangupOutOfBand(t, sim, c.ChannelID())
+	if o := recv(t, out, "handler end"); !errors.Is(o.cause, ErrCallGone) {
+		t.Errorf("cause = %v, want ErrCallGone", o.cause)
+	}
+	b.waitIdle()
+	// B's cleanup ended the agent leg it took over.
+	legs := sim.AgentReport("PJSIP/agent1001")
+	if len(legs) != 1 || legs[0].Ended.IsZero() {
+		t.Fatalf("agent legs = %+v, want one, ended", legs)
+	}
+	eventually(t, "no channel left", func() bool { return len(sim.Channels()) == 0 })
+}

@@ -268,13 +268,16 @@ func (c *Controller) onStasisStart(ev *cyari.StasisStart) {
 		l.answer()
 		return
 	}
-	if c.calls[id] != nil || c.stopped {
+	if c.ownedLocked(id) || c.stopped {
 		c.mu.Unlock()
 		return
 	}
 	c.mu.Unlock()
 	if c.isAgentLeg(id, ev.Args) {
-		c.log.Warn().Str("channel_id", id).Msg("StasisStart of an agent leg we do not know; not handling it")
+		// Originated by a controller that is gone (restart): its caller no
+		// longer waits for it. Hang up rather than leave an agent in silence.
+		c.log.Warn().Str("leg_id", id).Msg("StasisStart of an agent leg nobody owns: hanging it up")
+		c.goTracked(func() { c.hangupOrphan(id) })
 		return
 	}
 	if c.draining.Load() {
@@ -311,6 +314,22 @@ func isLegID(id string) bool {
 		id = id[:i]
 	}
 	return strings.HasSuffix(id, legIDSuffix)
+}
+
+// ownedLocked: a live call goroutine owns the channel. A call whose context
+// already ended (StasisEnd) does not: the channel may re-enter Stasis while
+// the old goroutine cleans up.
+func (c *Controller) ownedLocked(id string) bool {
+	cl := c.calls[id]
+	return cl != nil && cl.ctx.Err() == nil
+}
+
+func (c *Controller) hangupOrphan(id string) {
+	h := c.client.Channel().Get(cyari.NewKey(cyari.ChannelKey, id))
+	err := c.do(context.Background(), "hangup_leg", func() error { return c.client.Channel().Hangup(h.Key(), "normal") })
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		c.log.Warn().Err(err).Str("leg_id", id).Msg("hanging up orphan agent leg failed")
+	}
 }
 
 func (c *Controller) continueDrained(id string) {

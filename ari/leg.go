@@ -72,6 +72,16 @@ func (l *leg) Hangup(ctx context.Context) error {
 	return err
 }
 
+func newLeg(c *Controller, id string) *leg {
+	return &leg{
+		c:        c,
+		id:       id,
+		h:        c.client.Channel().Get(cyari.NewKey(cyari.ChannelKey, id)),
+		answered: make(chan struct{}),
+		gone:     make(chan struct{}),
+	}
+}
+
 func (c *Controller) forgetLeg(l *leg) {
 	c.mu.Lock()
 	if c.legs[l.id] == l {
@@ -85,13 +95,7 @@ func (c *Controller) forgetLeg(l *leg) {
 func (cl *call) Originate(ctx context.Context, req OriginateRequest) (Leg, error) {
 	c := cl.c
 	id := rid.New(legIDSuffix[1:])
-	l := &leg{
-		c:        c,
-		id:       id,
-		h:        c.client.Channel().Get(cyari.NewKey(cyari.ChannelKey, id)),
-		answered: make(chan struct{}),
-		gone:     make(chan struct{}),
-	}
+	l := newLeg(c, id)
 	timeout := DefaultRingTimeout
 	if req.Timeout > 0 {
 		timeout = int(math.Ceil(req.Timeout.Seconds()))
@@ -114,7 +118,13 @@ func (cl *call) Originate(ctx context.Context, req OriginateRequest) (Leg, error
 	c.legs[id] = l
 	c.mu.Unlock()
 	if err := cl.do(ctx, "originate", h.Exec); err != nil {
-		c.forgetLeg(l)
+		if StatusCode(err) == 0 {
+			// No answer (timeout, call ended): the channel may exist. Keep
+			// it so the call's cleanup hangs it up (404 if it never existed).
+			cl.legs = append(cl.legs, l)
+		} else {
+			c.forgetLeg(l)
+		}
 		return nil, err
 	}
 	cl.legs = append(cl.legs, l)

@@ -55,6 +55,12 @@ type CallInfo struct {
 	// Adopted is true when the call was picked up after a (re)connect,
 	// not from a StasisStart event.
 	Adopted bool
+	// BridgeID is set for an adopted call that is already in a bridge
+	// (talking to an agent when its previous controller went away). The
+	// call now owns that bridge and its agent legs: when the caller leaves,
+	// cleanup hangs them up. A handler should wait for ctx rather than
+	// restart the IVR flow.
+	BridgeID string
 }
 
 // PlayOptions selects what to play.

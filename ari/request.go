@@ -73,10 +73,16 @@ func (c *Controller) doWith(ctx, callCtx context.Context, op string, fn func() e
 	if ctx.Err() != nil {
 		return &RequestError{Op: op, Class: classOf(ctx), Err: context.Cause(ctx)}
 	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return &RequestError{Op: op, Class: ErrShutdown, Err: ErrShutdown}
+	}
+	c.reqWG.Add(1) // under mu, before Run's final reqWG.Wait
+	c.mu.Unlock()
 	done := make(chan error, 1)
-	c.wg.Add(1) // the caller is itself tracked by c.wg, so the counter is > 0
 	go func() {
-		defer c.wg.Done()
+		defer c.reqWG.Done()
 		done <- fn()
 	}()
 	t := time.NewTimer(c.opts.RequestTimeout)

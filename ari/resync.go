@@ -3,6 +3,7 @@ package ari
 import (
 	"context"
 	"errors"
+	"strings"
 
 	cyari "github.com/CyCoreSystems/ari/v5"
 )
@@ -39,11 +40,11 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 	c.mu.Unlock()
 
 	key := cyari.NewKey(cyari.ApplicationKey, c.opts.Application)
-	var ids []string
+	var ids, bridgeIDs []string
 	err := c.do(ctx, "get_application", func() error {
 		d, err := c.client.Application().Data(key)
 		if err == nil {
-			ids = d.ChannelIDs
+			ids, bridgeIDs = d.ChannelIDs, d.BridgeIDs
 		}
 		return err
 	})
@@ -57,7 +58,7 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 
 	var gone, live []*call
 	var legs []*leg
-	var adopt []string
+	var adopt, orphans []string
 	c.mu.Lock()
 	for id, cl := range c.calls {
 		switch {
@@ -68,13 +69,18 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 		}
 	}
 	for _, id := range ids {
-		if c.calls[id] != nil || c.legs[id] != nil || isLegID(id) {
+		if c.calls[id] != nil || c.legs[id] != nil {
 			continue
 		}
 		if _, ended := c.tombstones[id]; ended {
 			continue
 		}
-		adopt = append(adopt, id)
+		switch {
+		case !isLegID(id):
+			adopt = append(adopt, id)
+		case !strings.Contains(id, ";"): // a Local pair's ;2 half goes with its ;1
+			orphans = append(orphans, id)
+		}
 	}
 	for _, l := range c.legs {
 		legs = append(legs, l)
@@ -100,11 +106,54 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 			l.end(0)
 		}
 	}
+	inBridge := map[string]string{} // channel -> bridge, for adopted channels
+	if len(adopt)+len(orphans) > 0 {
+		inBridge = c.bridgeMembers(ctx, bridgeIDs)
+	}
+	taken := map[string]bool{}
 	for _, id := range adopt {
-		c.log.Info().Str("call_id", id).Msg("adopting channel left in the application")
-		c.startCall(CallInfo{ChannelID: id, Adopted: true})
+		bid := inBridge[id]
+		var legIDs []string
+		for _, o := range orphans {
+			if bid != "" && inBridge[o] == bid {
+				legIDs = append(legIDs, o)
+				taken[o] = true
+			}
+		}
+		c.log.Info().Str("call_id", id).Str("bridge_id", bid).Int("agent_legs", len(legIDs)).Msg("adopting channel left in the application")
+		c.startAdopted(CallInfo{ChannelID: id, Adopted: true, BridgeID: bid}, bid, legIDs)
+	}
+	for _, id := range orphans {
+		if !taken[id] {
+			c.log.Warn().Str("leg_id", id).Msg("agent leg without its caller after reconnect: hanging it up")
+			c.hangupOrphan(id)
+		}
 	}
 	c.obs.Resynced(len(adopt), len(gone))
 	c.log.Info().Int("owned", len(live)).Int("adopted", len(adopt)).Int("gone", len(gone)).Msg("resync done")
 	return nil
+}
+
+// bridgeMembers maps each channel in one of the app's bridges to that bridge.
+func (c *Controller) bridgeMembers(ctx context.Context, bridgeIDs []string) map[string]string {
+	out := map[string]string{}
+	for _, bid := range bridgeIDs {
+		h := c.client.Bridge().Get(cyari.NewKey(cyari.BridgeKey, bid))
+		var members []string
+		err := c.do(ctx, "get_bridge", func() error {
+			d, err := h.Data()
+			if err == nil {
+				members = d.ChannelIDs
+			}
+			return err
+		})
+		if err != nil {
+			c.log.Warn().Err(err).Str("bridge_id", bid).Msg("resync: bridge details unavailable")
+			continue
+		}
+		for _, ch := range members {
+			out[ch] = bid
+		}
+	}
+	return out
 }
