@@ -280,7 +280,7 @@ func TestStalledRequestTimesOut(t *testing.T) {
 	if !errors.Is(r.err, ErrTimeout) {
 		t.Errorf("Answer error = %v, want ErrTimeout", r.err)
 	}
-	if r.elapsed < timeout || r.elapsed > timeout+200*time.Millisecond {
+	if r.elapsed < timeout || r.elapsed > timeout+250*time.Millisecond {
 		t.Errorf("Answer returned after %v, want about %v", r.elapsed, timeout)
 	}
 	if r.after != nil {
@@ -296,7 +296,7 @@ func TestSlowBridgeAdd(t *testing.T) {
 		delay   time.Duration
 		wantErr error
 	}{
-		{name: "slower than usual but within the timeout", delay: 250 * time.Millisecond},
+		{name: "slower than usual but within the timeout", delay: 200 * time.Millisecond},
 		{name: "slower than the request timeout", delay: 5 * time.Second, wantErr: ErrTimeout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -334,7 +334,7 @@ func TestSlowBridgeAdd(t *testing.T) {
 				r.returned = time.Now()
 				_ = leg.Hangup(ctx)
 				_ = call.Hangup(ctx, "normal")
-			}, func(o *Options) { o.RequestTimeout = 400 * time.Millisecond })
+			}, func(o *Options) { o.RequestTimeout = 800 * time.Millisecond })
 			hs.sim.AddAgent(arisim.Agent{Endpoint: "PJSIP/agent1001"})
 			hs.sim.SetBridgeAddDelay(tc.delay)
 
