@@ -58,14 +58,14 @@ func Load(path string) (*Config, error) {
 func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
-	if err := v.ReadConfig(bytes.NewReader(defaultYAML)); err != nil {
-		return nil, Problems{{File: DefaultsName, Key: "(file)", Message: err.Error()}}
-	}
 	source := DefaultsName
 	var problems Problems
+	var data []byte
+	defaults := defaultYAML
 	if path != "" {
 		source = path
-		data, err := os.ReadFile(path)
+		var err error
+		data, err = os.ReadFile(path)
 		if err != nil {
 			return nil, Problems{{File: path, Key: "(file)", Message: err.Error()}}
 		}
@@ -75,7 +75,20 @@ func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 		}
 		if len(root.Content) > 0 {
 			problems = append(problems, unknownKeys(path, root.Content[0], reflect.TypeFor[Config](), "")...)
+			if defaults, err = withoutReplaced(defaultYAML, root.Content[0]); err != nil {
+				return nil, Problems{{File: DefaultsName, Key: "(file)", Message: err.Error()}}
+			}
+			if keepEmpty(root.Content[0], reflect.TypeFor[Config]()) {
+				if data, err = yaml.Marshal(&root); err != nil {
+					return nil, Problems{{File: path, Key: "(file)", Message: err.Error()}}
+				}
+			}
 		}
+	}
+	if err := v.ReadConfig(bytes.NewReader(defaults)); err != nil {
+		return nil, Problems{{File: DefaultsName, Key: "(file)", Message: err.Error()}}
+	}
+	if path != "" {
 		if err := v.MergeConfig(bytes.NewReader(data)); err != nil {
 			return nil, Problems{{File: path, Key: "(file)", Message: err.Error()}}
 		}
@@ -109,6 +122,7 @@ func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 		}
 	}
 	cfg.normalize()
+	cfg.Source = source
 	for _, p := range cfg.Validate(source) {
 		if !failed[p.Key] { // already reported as undecodable
 			problems = append(problems, p)
@@ -119,6 +133,122 @@ func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 		return nil, problems
 	}
 	return &cfg, nil
+}
+
+// replacedWhole lists the maps a file replaces as a whole instead of
+// merging into the defaults key by key: a menu tree or a queue set from a
+// site file must not keep default options or queues it left out.
+var replacedWhole = [][]string{{"ivr", "menus"}, {"routing", "queues"}}
+
+// withoutReplaced returns the defaults without the replacedWhole maps that
+// the file (its top mapping node) sets.
+func withoutReplaced(defaults []byte, file *yaml.Node) ([]byte, error) {
+	var drop [][]string
+	for _, p := range replacedWhole {
+		if lookupNode(file, p) != nil {
+			drop = append(drop, p)
+		}
+	}
+	if len(drop) == 0 {
+		return defaults, nil
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(defaults, &doc); err != nil {
+		return nil, err
+	}
+	for _, p := range drop {
+		if parent := lookupNode(doc.Content[0], p[:len(p)-1]); parent != nil {
+			for i := 0; i+1 < len(parent.Content); i += 2 {
+				if strings.EqualFold(parent.Content[i].Value, p[len(p)-1]) {
+					parent.Content = append(parent.Content[:i], parent.Content[i+2:]...)
+					break
+				}
+			}
+		}
+	}
+	return yaml.Marshal(&doc)
+}
+
+// keepEmpty gives every empty entry of a map of structs (a queue "general: {}",
+// a menu option "1:") one empty string field, because viper drops keys that
+// hold no value: the entry must still exist to be validated. It reports
+// whether it changed the node.
+func keepEmpty(n *yaml.Node, t reflect.Type) bool {
+	changed := false
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
+			if tag == "" || tag == "-" {
+				continue
+			}
+			if val := lookupNode(n, []string{tag}); val != nil {
+				changed = keepEmpty(val, f.Type) || changed
+			}
+		}
+	case reflect.Slice:
+		if n.Kind == yaml.SequenceNode {
+			for _, item := range n.Content {
+				changed = keepEmpty(item, t.Elem()) || changed
+			}
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+		elem := t.Elem()
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			val := n.Content[i+1]
+			if elem.Kind() == reflect.Struct && (val.Tag == "!!null" || val.Kind == yaml.MappingNode && len(val.Content) == 0) {
+				if f, ok := firstStringField(elem); ok {
+					*val = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+						{Kind: yaml.ScalarNode, Tag: "!!str", Value: f},
+						{Kind: yaml.ScalarNode, Tag: "!!str", Value: ""},
+					}}
+					changed = true
+				}
+				continue
+			}
+			changed = keepEmpty(val, elem) || changed
+		}
+	}
+	return changed
+}
+
+func firstStringField(t reflect.Type) (string, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("mapstructure"), ",")[0]
+		if f.Type.Kind() == reflect.String && tag != "" && tag != "-" {
+			return tag, true
+		}
+	}
+	return "", false
+}
+
+// lookupNode follows a key path (case-insensitive, like viper) through
+// mapping nodes; nil when absent.
+func lookupNode(n *yaml.Node, path []string) *yaml.Node {
+	for _, k := range path {
+		if n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if strings.EqualFold(n.Content[i].Value, k) {
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+	}
+	return n
 }
 
 // decodeProblems turns mapstructure's joined errors into one problem per field.
@@ -242,13 +372,38 @@ func editDistance(a, b string) int {
 }
 
 // normalize undoes viper's lower-casing of map keys where case matters:
-// segment names are upper case (DES, CONSUMER), as in the CRM data.
+// segment names are upper case (DES, CONSUMER), as in the CRM data. Names
+// that are map keys elsewhere (menus, queues, tiers, regions) are lower case
+// after viper, so references to them are lower-cased too.
 func (c *Config) normalize() {
 	segs := make(map[string]SegmentRule, len(c.Segmentation.Segments))
 	for name, rule := range c.Segmentation.Segments {
 		segs[strings.ToUpper(name)] = rule
 	}
 	c.Segmentation.Segments = segs
+
+	c.IVR.Root = strings.ToLower(c.IVR.Root)
+	for name, m := range c.IVR.Menus {
+		for k, o := range m.Options {
+			o.Menu = strings.ToLower(o.Menu)
+			m.Options[k] = o
+		}
+		c.IVR.Menus[name] = m
+	}
+	c.Routing.DefaultQueue = strings.ToLower(c.Routing.DefaultQueue)
+	for i := range c.Routing.Rules {
+		r := &c.Routing.Rules[i]
+		r.Queue = strings.ToLower(r.Queue)
+		r.Match.Segment = mapStrings(r.Match.Segment, strings.ToUpper)
+		r.Match.Tier = mapStrings(r.Match.Tier, strings.ToLower)
+	}
+}
+
+func mapStrings(xs []string, f func(string) string) []string {
+	for i, x := range xs {
+		xs[i] = f(x)
+	}
+	return xs
 }
 
 func sortProblems(ps Problems) {

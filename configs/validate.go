@@ -128,6 +128,9 @@ func (c *Config) Validate(file string) Problems {
 		v.check(known, "greeting.prompts."+b, "unknown part of the day (pagi, siang, sore, malam)")
 	}
 	v.check(c.Greeting.Closing != "", "greeting.closing", "must not be empty")
+
+	c.validateFlow(&v)
+	sortProblems(v.problems)
 	return v.problems
 }
 
