@@ -102,7 +102,7 @@ func Compile(cfg *configs.Config) (*Plan, error) {
 	}
 	for _, r := range cfg.Routing.Rules {
 		cr := rule{name: r.Name, queue: r.Queue, match: map[string]map[string]bool{}, source: r}
-		for dim, vals := range matchDims(r.Match) {
+		for dim, vals := range r.Match.Dims() {
 			if len(vals) == 0 {
 				continue
 			}
@@ -115,19 +115,6 @@ func Compile(cfg *configs.Config) (*Plan, error) {
 		p.rules = append(p.rules, cr)
 	}
 	return p, nil
-}
-
-// matchDims lists a matcher's dimensions by the attribute names used in
-// config (routing.skills) and in the graph.
-func matchDims(m configs.RuleMatch) map[string][]string {
-	return map[string][]string{
-		"segment":  m.Segment,
-		"tier":     m.Tier,
-		"intent":   m.Intent,
-		"product":  m.Product,
-		"topic":    m.Topic,
-		"language": m.Language,
-	}
 }
 
 // Version is the short content hash of the parts of cfg a Plan is compiled
