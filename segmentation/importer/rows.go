@@ -112,7 +112,6 @@ func mapHeader(header, columns, required []string) ([]int, error) {
 
 func (c *csvReader) next() (rawRow, error) {
 	rec, err := c.r.Read()
-	line, _ := c.r.FieldPos(0)
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -120,6 +119,7 @@ func (c *csvReader) next() (rawRow, error) {
 		}
 		return rawRow{}, err
 	}
+	line, _ := c.r.FieldPos(0) // valid only after a successful Read
 	row := rawRow{line: line, f: make([]string, c.width)}
 	for i, v := range rec {
 		row.f[c.index[i]] = strings.TrimSpace(v)
