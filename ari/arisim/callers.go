@@ -1,0 +1,347 @@
+package arisim
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Caller is a scripted inbound caller (the outside world).
+type Caller struct {
+	Number, Name string // caller ID
+	DNIS         string // dialed number, default "8000"; becomes StasisStart args[0]
+	// Tech is "Local" (default: a Local/DNIS@tenesa-in pair whose ;2 half
+	// enters Stasis in state Ring) or "PJSIP" (one PJSIP/<Number> channel,
+	// shaped like transcript 01).
+	Tech   string
+	App    string // Stasis app, default "tenesa-ivr"
+	Script []Step // run in order once the controller answers
+}
+
+type stepKind int
+
+const (
+	stepWait stepKind = iota
+	stepPress
+	stepWaitStart
+	stepWaitEnd
+	stepHangUp
+)
+
+// Step is one action of a caller script; build it with Wait, Press,
+// WaitForPrompt, WaitPromptEnd or HangUp.
+type Step struct {
+	kind stepKind
+	d    time.Duration
+	arg  string
+}
+
+// Wait pauses the script for d (sim time).
+func Wait(d time.Duration) Step { return Step{kind: stepWait, d: d} }
+
+// Press sends DTMF digits like SendDTMF: 100 ms tones about 350 ms apart
+// (sim time); 'W' pauses 1 s and 'w' 0.5 s.
+func Press(digits string) Step { return Step{kind: stepPress, arg: digits} }
+
+// WaitForPrompt waits until a playback whose media URI contains sub is
+// playing (or starts) on the caller's Stasis channel.
+func WaitForPrompt(sub string) Step { return Step{kind: stepWaitStart, arg: sub} }
+
+// WaitPromptEnd waits until a playback item whose media URI contains sub
+// has ended (done, stopped or failed). If one is playing, its end is
+// awaited; if none is playing but one ended before, it returns at once.
+func WaitPromptEnd(sub string) Step { return Step{kind: stepWaitEnd, arg: sub} }
+
+// HangUp hangs the caller up.
+func HangUp() Step { return Step{kind: stepHangUp} }
+
+// Heard is one media item played to the caller.
+type Heard struct {
+	Media      string
+	Status     string // "done", "failed" or "stopped"
+	Start, End time.Time
+}
+
+// CallReport is what happened on a placed call.
+type CallReport struct {
+	Answered     bool
+	Heard        []Heard
+	DTMFSent     string   // digits the caller pressed
+	DTMFReceived string   // digits the controller sent to the caller (POST dtmf)
+	BridgedWith  []string // channel ids
+	HungUpBy     string   // "caller", "controller" or "continue"
+	ContinuedTo  string   // "context,exten,priority" or "redirect:<endpoint>"
+	Vars         map[string]string
+}
+
+// Call is a placed inbound call.
+type Call struct {
+	s      *Server
+	app    string
+	tech   string
+	caller *channel // the half that plays the caller
+	stasis *channel // the half that enters Stasis
+	steps  []Step
+	pc     int
+	// blocked: a WaitForPrompt/WaitPromptEnd step is waiting
+	blocked bool
+	playing []string // media currently playing on the Stasis channel
+	done    chan struct{}
+	closed  bool
+	rep     CallReport
+	vars    map[string]string
+}
+
+func (s *Server) newCall(caller *channel, steps []Step, tech, app string) *Call {
+	c := &Call{s: s, app: app, tech: tech, caller: caller, steps: steps, done: make(chan struct{}), vars: map[string]string{}}
+	s.calls = append(s.calls, c)
+	return c
+}
+
+// ChannelID is the id of the channel that entered (or tried to enter) Stasis.
+func (c *Call) ChannelID() string {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if c.stasis != nil {
+		return c.stasis.id
+	}
+	return ""
+}
+
+// Done is closed when the call's channel is gone.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Transcript reports what happened so far.
+func (c *Call) Transcript() CallReport {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	r := c.rep
+	r.Heard = slices.Clone(c.rep.Heard)
+	r.BridgedWith = slices.Clone(c.rep.BridgedWith)
+	r.Vars = maps.Clone(c.vars)
+	return r
+}
+
+func (c *Call) finish() {
+	if !c.closed {
+		c.closed = true
+		close(c.done)
+	}
+}
+
+func (c *Call) setHungUpBy(who string) {
+	if c.rep.HungUpBy == "" {
+		c.rep.HungUpBy = who
+	}
+}
+
+func (c *Call) channelGone(s *Server, ch *channel) {
+	if ch == c.stasis || c.stasis == nil {
+		c.setHungUpBy("caller")
+		c.finish()
+	}
+}
+
+// PlaceCall places an inbound call. The Stasis channel exists when it
+// returns (StasisStart sent if the app is connected).
+func (s *Server) PlaceCall(cl Caller) (*Call, error) {
+	if cl.DNIS == "" {
+		cl.DNIS = "8000"
+	}
+	if cl.App == "" {
+		cl.App = defaultApp
+	}
+	if cl.Tech == "" {
+		cl.Tech = "Local"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, errors.New("arisim: server closed")
+	}
+	id := idName{Name: cl.Name, Number: cl.Number}
+	switch strings.ToUpper(cl.Tech) {
+	case "LOCAL":
+		c1, c2 := s.localPair(cl.DNIS, "tenesa-in", "", "")
+		c := s.newCall(c1, slices.Clone(cl.Script), "Local", cl.App)
+		c1.call, c2.call = c, c
+		c1.caller, c1.connected, c2.caller, c2.connected = id, id, id, id
+		c1.dp.AppName, c1.dp.AppData = "AppDial2", "(Outgoing Line)"
+		s.emitChan(c1, "ChannelCreated", nil, nil, true)
+		s.emitChan(c2, "ChannelCreated", nil, nil, true)
+		c1.onUp = append(c1.onUp, func() {
+			c.rep.Answered = true
+			c1.inDialplan = true
+			s.runScript(c)
+		})
+		s.runContext(c2, "tenesa-in", cl.DNIS, 1)
+		return c, nil
+	case "PJSIP":
+		s.sipSeq++
+		ch := s.newChannel(s.uniqueID(), fmt.Sprintf("PJSIP/%s-%08x", cl.Number, s.sipSeq), "Ring", "PJSIP")
+		ch.protocolID = fmt.Sprintf("%08x-%04x-sim@127.0.0.1", s.sipSeq*7919, s.sipSeq)
+		ch.caller = id
+		ch.dp = dialplanCEP{Context: "from-callers", Exten: cl.DNIS, Priority: 1}
+		c := s.newCall(ch, slices.Clone(cl.Script), "PJSIP", cl.App)
+		ch.call = c
+		s.emitChan(ch, "ChannelCreated", nil, nil, true)
+		ch.onUp = append(ch.onUp, func() {
+			c.rep.Answered = true
+			s.runScript(c)
+		})
+		ch.inDialplan = true
+		s.stasisFromDialplan(ch, cl.App, []string{cl.DNIS})
+		return c, nil
+	}
+	return nil, fmt.Errorf("arisim: unknown caller tech %q", cl.Tech)
+}
+
+// runScript executes steps until one blocks. Called with s.mu held.
+func (s *Server) runScript(c *Call) {
+	for c.pc < len(c.steps) && !c.closed {
+		if c.caller == nil || c.caller.gone {
+			return
+		}
+		st := c.steps[c.pc]
+		switch st.kind {
+		case stepWait:
+			c.pc++
+			s.chanTimer(c.caller, st.d, func() { s.runScript(c) })
+			return
+		case stepPress:
+			c.pc++
+			s.pressDigits(c, st.arg, 0)
+			return
+		case stepWaitStart:
+			if c.playingMatch(st.arg) {
+				c.pc++
+				continue
+			}
+			c.blocked = true
+			return
+		case stepWaitEnd:
+			if !c.playingMatch(st.arg) && c.heardEnded(st.arg) {
+				c.pc++
+				continue
+			}
+			c.blocked = true
+			return
+		case stepHangUp:
+			c.pc++
+			c.setHungUpBy("caller")
+			if c.caller.tech == "PJSIP" {
+				s.hangup(c.caller, byRemote, 16)
+			} else {
+				s.dialplanEvent(c.caller, "Hangup", "", c.caller.dp.Priority+1, false)
+				s.hangup(c.caller, byDialplan, 16)
+			}
+			return
+		}
+	}
+}
+
+func (c *Call) playingMatch(sub string) bool {
+	for _, m := range c.playing {
+		if strings.Contains(m, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Call) heardEnded(sub string) bool {
+	for _, h := range c.rep.Heard {
+		if strings.Contains(h.Media, sub) && !h.End.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// pressDigits sends digits[i:] one element at a time. Timing from the
+// transcripts: a Local (SendDTMF) digit is reported 200 ms after it starts
+// with duration_ms 100 and the next one starts 350 ms after it; a SIP
+// (RFC 4733) digit is reported after 190 ms with duration_ms 180.
+func (s *Server) pressDigits(c *Call, digits string, i int) {
+	if i >= len(digits) {
+		s.runScript(c)
+		return
+	}
+	d := digits[i]
+	next := func() { s.pressDigits(c, digits, i+1) }
+	switch d {
+	case 'W':
+		s.chanTimer(c.caller, time.Second, next)
+		return
+	case 'w':
+		s.chanTimer(c.caller, 500*time.Millisecond, next)
+		return
+	}
+	report, dur := 200*time.Millisecond, 100
+	if c.tech == "PJSIP" {
+		report, dur = 190*time.Millisecond, 180
+	}
+	s.chanTimer(c.caller, report, func() {
+		c.rep.DTMFSent += string(d)
+		if st := c.stasis; st != nil && !st.gone && st.stasisApp != "" {
+			s.emitChan(st, "ChannelDtmfReceived", nil, obj{{"digit", string(d)}, {"duration_ms", dur}}, false)
+		}
+	})
+	s.chanTimer(c.caller, 350*time.Millisecond, next)
+}
+
+// heardStart/heardEnd record media played on a call's Stasis channel and
+// wake a waiting script step.
+func (s *Server) heardStart(p *playback, uri string) {
+	c := callOf(p)
+	if c == nil {
+		return
+	}
+	c.playing = append(c.playing, uri)
+	c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.clk.now()})
+	if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitStart && strings.Contains(uri, c.steps[c.pc].arg) {
+		c.blocked = false
+		c.pc++
+		s.wake(c)
+	}
+}
+
+func (s *Server) heardEnd(p *playback, status string) {
+	c := callOf(p)
+	if c == nil {
+		return
+	}
+	uri := p.media[p.idx]
+	if i := slices.Index(c.playing, uri); i >= 0 {
+		c.playing = slices.Delete(c.playing, i, i+1)
+	}
+	for i := len(c.rep.Heard) - 1; i >= 0; i-- {
+		if h := &c.rep.Heard[i]; h.Media == uri && h.End.IsZero() {
+			h.End, h.Status = s.clk.now(), status
+			break
+		}
+	}
+	if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitEnd && strings.Contains(uri, c.steps[c.pc].arg) {
+		c.blocked = false
+		c.pc++
+		s.wake(c)
+	}
+}
+
+// wake continues a script outside the current event cascade.
+func (s *Server) wake(c *Call) {
+	if c.caller == nil || c.caller.gone {
+		return
+	}
+	s.chanTimer(c.caller, 0, func() { s.runScript(c) })
+}
+
+func callOf(p *playback) *Call {
+	if p.ch == nil || p.ch.call == nil || p.ch.call.stasis != p.ch {
+		return nil
+	}
+	return p.ch.call
+}

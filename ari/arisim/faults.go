@@ -1,0 +1,117 @@
+package arisim
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"time"
+)
+
+// InjectRawEvent sends raw (one WebSocket text message, as is) to the
+// app's current events socket, e.g. {"type":"SomethingNew"}.
+func (s *Server) InjectRawEvent(app string, raw []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.apps[app]; a != nil && a.current != nil {
+		s.enqueueRaw(a.current, slices.Clone(raw))
+	}
+}
+
+// DropWebSockets closes every events socket without a close handshake, like
+// a network cut. Channels stay in Stasis; events while no socket is
+// connected are lost (transcript 10).
+func (s *Server) DropWebSockets() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ws := range s.sockets {
+		ws.kill()
+	}
+}
+
+type stall struct {
+	match func(method, path string) bool
+	d     time.Duration
+}
+
+// StallRequests makes matching REST requests wait d (real time) before
+// they are handled. path is the URL path, e.g. "/ari/channels/123/answer".
+// restore removes the stall.
+func (s *Server) StallRequests(match func(method, path string) bool, d time.Duration) (restore func()) {
+	st := &stall{match: match, d: d}
+	s.mu.Lock()
+	s.stalls[st] = struct{}{}
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.stalls, st)
+		s.mu.Unlock()
+	}
+}
+
+func (s *Server) withStall(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var d time.Duration
+		s.mu.Lock()
+		for st := range s.stalls {
+			if st.match(r.Method, r.URL.Path) && st.d > d {
+				d = st.d
+			}
+		}
+		s.mu.Unlock()
+		if d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// SetBridgeAddDelay makes POST /bridges/{id}/addChannel take d (real time)
+// before it is handled.
+func (s *Server) SetBridgeAddDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bridgeAddDelay = d
+}
+
+// Channels lists the ids of live channels (both halves of Local pairs).
+func (s *Server) Channels() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.channels))
+	for id := range s.channels {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ActiveSockets is 1 when app has a current events socket, else 0
+// (replaced sockets do not count).
+func (s *Server) ActiveSockets(app string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.appActive(app) {
+		return 1
+	}
+	return 0
+}
+
+// isCurrentNewest reports whether the newest socket that connected for app
+// is its current one (used by tests to know a connect was processed).
+func (s *Server) isCurrentNewest(app string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.apps[app]
+	if a == nil || a.current == nil {
+		return false
+	}
+	return a.current.seq == s.wsSeq
+}

@@ -1,0 +1,598 @@
+package arisim
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// replayScale runs the recordings 10x faster than real time.
+const replayScale = 0.1
+
+// findTranscripts walks up from the working directory to shared/ari-transcripts.
+func findTranscripts(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "shared", "ari-transcripts")
+		if st, err := os.Stat(p); err == nil && st.IsDir() {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("shared/ari-transcripts not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+type record struct {
+	TMs     int64             `json:"t_ms"`
+	Kind    string            `json:"kind"`
+	Socket  string            `json:"socket"`
+	Event   json.RawMessage   `json:"event"`
+	Method  string            `json:"method"`
+	Path    string            `json:"path"`
+	Query   map[string]any    `json:"query"`
+	Body    json.RawMessage   `json:"body"`
+	Auth    string            `json:"auth"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Note    string            `json:"note"`
+}
+
+func loadRecords(t *testing.T, path string) []record {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []record
+	for i, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r record
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("%s:%d: %v", path, i+1, err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// labeler gives channels stable labels on one side (recorded or simulated):
+// the name without Asterisk's hex counter plus the order of first
+// appearance among channels of that shape.
+type labeler struct {
+	mu      sync.Mutex
+	byID    map[string]string
+	byLabel map[string]string
+	counts  map[string]int
+}
+
+func newLabeler() *labeler {
+	return &labeler{byID: map[string]string{}, byLabel: map[string]string{}, counts: map[string]int{}}
+}
+
+var hexCounter = regexp.MustCompile(`-[0-9a-f]{8}(;[12])?`)
+
+func normName(n string) string { return hexCounter.ReplaceAllString(n, "-X$1") }
+
+func (l *labeler) add(id, name string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if lb, ok := l.byID[id]; ok {
+		return lb
+	}
+	n := normName(name)
+	l.counts[n]++
+	lb := fmt.Sprintf("%s#%d", n, l.counts[n])
+	l.byID[id] = lb
+	l.byLabel[lb] = id
+	return lb
+}
+
+func (l *labeler) label(id string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if lb, ok := l.byID[id]; ok {
+		return lb
+	}
+	return id
+}
+
+func (l *labeler) id(label string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id, ok := l.byLabel[label]
+	return id, ok
+}
+
+// registerChannels labels every channel object found in an event or body.
+func (l *labeler) registerChannels(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if id, ok := x["id"].(string); ok {
+			if name, ok := x["name"].(string); ok && x["state"] != nil {
+				l.add(id, name)
+			}
+		}
+		for _, e := range x {
+			l.registerChannels(e)
+		}
+	case []any:
+		for _, e := range x {
+			l.registerChannels(e)
+		}
+	}
+}
+
+// summary is the comparable part of one event and the key it is grouped by.
+func summarize(l *labeler, raw []byte) (key, sum string, err error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", "", err
+	}
+	l.registerChannels(m)
+	typ, _ := m["type"].(string)
+	parts := []string{typ}
+	add := func(k string, v any) { parts = append(parts, fmt.Sprintf("%s=%v", k, v)) }
+	chanOf := func(k string) map[string]any { c, _ := m[k].(map[string]any); return c }
+	for _, k := range []string{"cause", "soft", "cause_txt", "variable", "digit", "duration_ms", "dialstatus", "dialstring", "dialplan_app", "dialplan_app_data", "application"} {
+		if v, ok := m[k]; ok {
+			add(k, v)
+		}
+	}
+	if v, ok := m["value"].(string); ok {
+		add("value", normName(v))
+	}
+	if args, ok := m["args"].([]any); ok {
+		var as []string
+		for _, a := range args {
+			as = append(as, l.label(fmt.Sprint(a)))
+		}
+		add("args", strings.Join(as, ","))
+	}
+	if ds, ok := m["device_state"].(map[string]any); ok {
+		key = fmt.Sprintf("device:%v", ds["name"])
+		add("state", ds["state"])
+	}
+	if pb := chanOf("playback"); pb != nil {
+		key = fmt.Sprintf("playback:%v", pb["id"])
+		add("media", pb["media_uri"])
+		add("next", pb["next_media_uri"])
+		add("pbstate", pb["state"])
+		add("target", strings.TrimPrefix(strings.TrimPrefix(fmt.Sprint(pb["target_uri"]), "channel:"), "bridge:") != "")
+	}
+	if b := chanOf("bridge"); b != nil {
+		var chans []string
+		for _, c := range b["channels"].([]any) {
+			chans = append(chans, l.label(fmt.Sprint(c)))
+		}
+		add("bridge", fmt.Sprintf("%v/%v/%v/[%s]", b["id"], b["technology"], b["bridge_type"], strings.Join(chans, " ")))
+		if key == "" {
+			key = fmt.Sprintf("bridge:%v", b["id"])
+		}
+	}
+	for _, k := range []string{"channel", "peer"} {
+		if c := chanOf(k); c != nil {
+			key = "channel:" + l.label(c["id"].(string))
+			add("state", c["state"])
+			if dp, ok := c["dialplan"].(map[string]any); ok {
+				add("dp", fmt.Sprintf("%v/%v/%v", dp["context"], dp["exten"], dp["app_name"]))
+			}
+			break
+		}
+	}
+	if key == "" {
+		key = "app:" + fmt.Sprint(m["application"])
+	}
+	return key, strings.Join(parts, " "), nil
+}
+
+// topKeys lists the top-level keys of a JSON object in order.
+func topKeys(raw []byte) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var keys []string
+	if _, err := dec.Token(); err != nil {
+		return nil
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		keys = append(keys, tok.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return keys
+		}
+	}
+	return keys
+}
+
+var recordedID = regexp.MustCompile(`\d{9,}\.\d+(;2)?`)
+
+// replayer drives one transcript against a simulator.
+type replayer struct {
+	t       *testing.T
+	s       *Server
+	recs    []record
+	recLab  *labeler
+	simLab  *labeler
+	sockets map[string]*eventSocket
+	simMsgs map[string][][]byte // events of closed sockets, per label
+	seen    map[*eventSocket]int
+	start   time.Time
+}
+
+func socketLabel(note string) string {
+	if strings.HasPrefix(note, "socket A") {
+		return "A"
+	}
+	if strings.HasPrefix(note, "socket B") {
+		return "B"
+	}
+	return ""
+}
+
+var eventsQuery = regexp.MustCompile(`GET /ari/events\?(\S+)`)
+
+// syncSimLabels labels the channels of simulated events received so far.
+func (r *replayer) syncSimLabels() {
+	for _, ws := range r.sockets {
+		if ws == nil {
+			continue
+		}
+		msgs := ws.all()
+		for _, raw := range msgs[r.seen[ws]:] {
+			var m any
+			if json.Unmarshal(raw, &m) == nil {
+				r.simLab.registerChannels(m)
+			}
+		}
+		r.seen[ws] = len(msgs)
+	}
+}
+
+func (r *replayer) rewrite(s string) string {
+	r.syncSimLabels()
+	return recordedID.ReplaceAllStringFunc(s, func(id string) string {
+		if sim, ok := r.simLab.id(r.recLab.label(id)); ok {
+			return sim
+		}
+		return id
+	})
+}
+
+func (r *replayer) simCount(label string) int {
+	n := len(r.simMsgs[label])
+	if ws := r.sockets[label]; ws != nil {
+		n += ws.count()
+	}
+	return n
+}
+
+// barrier waits until the simulator has sent at least as many events on
+// every socket as the recording shows before record i.
+func (r *replayer) barrier(want map[string]int, what string) {
+	r.t.Helper()
+	for label, n := range want {
+		ws := r.sockets[label]
+		if ws == nil {
+			continue
+		}
+		base := len(r.simMsgs[label])
+		if !ws.waitFor(5*time.Second, func(m [][]byte) bool { return base+len(m) >= n }) {
+			r.t.Errorf("before %s: socket %q got %d events, recording had %d", what, label, r.simCount(label), n)
+		}
+	}
+}
+
+func (r *replayer) sleepUntil(tms int64) {
+	d := time.Until(r.start.Add(time.Duration(float64(tms) * float64(time.Millisecond) * replayScale)))
+	if d > 0 {
+		tm := time.NewTimer(d)
+		<-tm.C
+	}
+}
+
+func (r *replayer) run() {
+	t := r.t
+	recCount := map[string]int{}
+	var recEvents = map[string][][]byte{}
+	var pendingReq *record
+	var pendingResp *http.Response
+	var pendingBody []byte
+	r.start = time.Now()
+	for i := range r.recs {
+		rec := &r.recs[i]
+		switch rec.Kind {
+		case "event":
+			recCount[rec.Socket]++
+			recEvents[rec.Socket] = append(recEvents[rec.Socket], rec.Event)
+			var m any
+			_ = json.Unmarshal(rec.Event, &m)
+			r.recLab.registerChannels(m)
+			continue
+		case "note":
+			label := socketLabel(rec.Note)
+			switch {
+			case strings.Contains(rec.Note, "websocket connected"):
+				q := eventsQuery.FindStringSubmatch(rec.Note)
+				if q == nil {
+					t.Fatalf("cannot parse %q", rec.Note)
+				}
+				// No barrier here: the connect itself causes events that the
+				// recording lists before this note (ApplicationReplaced, 11).
+				r.sleepUntil(rec.TMs)
+				if old := r.sockets[label]; old != nil {
+					r.simMsgs[label] = append(r.simMsgs[label], old.all()...)
+				}
+				r.sockets[label] = dialEvents(t, r.s, q[1])
+				waitSocket(t, r.s, q[1])
+			case strings.Contains(rec.Note, "websocket closed"):
+				r.sleepUntil(rec.TMs)
+				r.barrier(recCount, rec.Note)
+				ws := r.sockets[label]
+				r.syncSimLabels()
+				ws.close()
+				r.simMsgs[label] = append(r.simMsgs[label], ws.all()...)
+				r.sockets[label] = nil
+			}
+			continue
+		case "trigger":
+			if rec.Method != "" {
+				pendingReq = rec
+				r.sleepUntil(rec.TMs)
+				r.barrier(recCount, "trigger")
+				pendingResp, pendingBody = r.do(rec)
+				var m any
+				if json.Unmarshal(pendingBody, &m) == nil {
+					r.simLab.registerChannels(m)
+				}
+				continue
+			}
+			if rec.Status != 0 && pendingReq != nil {
+				var m any
+				_ = json.Unmarshal(rec.Body, &m)
+				r.recLab.registerChannels(m)
+				if pendingResp.StatusCode != rec.Status {
+					t.Errorf("trigger: status %d, recorded %d (%s)", pendingResp.StatusCode, rec.Status, pendingBody)
+				}
+				pendingReq = nil
+				continue
+			}
+			if strings.Contains(rec.Note, "baresip dials") {
+				r.sleepUntil(rec.TMs)
+				if _, err := r.s.PlaceCall(Caller{Tech: "PJSIP", Number: "caller1", Script: []Step{Wait(700 * time.Millisecond), Press("1")}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		case "request":
+			r.sleepUntil(rec.TMs)
+			r.barrier(recCount, rec.Method+" "+rec.Path)
+			pendingReq = rec
+			pendingResp, pendingBody = r.do(rec)
+			var m any
+			if json.Unmarshal(pendingBody, &m) == nil {
+				r.simLab.registerChannels(m)
+			}
+		case "response":
+			if pendingReq == nil {
+				t.Fatalf("response without request at t=%d", rec.TMs)
+			}
+			var m any
+			_ = json.Unmarshal(rec.Body, &m)
+			r.recLab.registerChannels(m)
+			r.compareResponse(pendingReq, rec, pendingResp, pendingBody)
+			pendingReq = nil
+		}
+	}
+	for label, ws := range r.sockets {
+		if ws != nil {
+			r.barrier(recCount, "end")
+			r.simMsgs[label] = append(r.simMsgs[label], ws.all()...)
+		}
+	}
+	r.compareEvents(recEvents)
+}
+
+func waitSocket(t *testing.T, s *Server, query string) {
+	t.Helper()
+	v, _ := url.ParseQuery(query)
+	app := strings.Split(v.Get("app"), ",")[0]
+	deadline := time.Now().Add(5 * time.Second)
+	for s.ActiveSockets(app) == 0 || !s.isCurrentNewest(app) {
+		if time.Now().After(deadline) {
+			t.Fatalf("socket for %s never registered", app)
+		}
+		time.Sleep(time.Millisecond) // polling a condition, not synchronising on time
+	}
+}
+
+func (r *replayer) do(rec *record) (*http.Response, []byte) {
+	t := r.t
+	q := url.Values{}
+	for k, v := range rec.Query {
+		switch x := v.(type) {
+		case []any:
+			for _, e := range x {
+				q.Add(k, r.rewrite(fmt.Sprint(e)))
+			}
+		default:
+			q.Add(k, r.rewrite(fmt.Sprint(x)))
+		}
+	}
+	u := "http://" + r.s.Addr() + r.rewrite(rec.Path)
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var body io.Reader
+	if len(rec.Body) > 0 && string(rec.Body) != "null" {
+		body = strings.NewReader(r.rewrite(string(rec.Body)))
+	}
+	req, err := http.NewRequest(rec.Method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	switch {
+	case rec.Auth == "none":
+	case strings.Contains(rec.Auth, "wrong"):
+		req.SetBasicAuth(testUser, "wrong")
+	default:
+		req.SetBasicAuth(testUser, testPass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", rec.Method, u, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	return resp, b
+}
+
+func (r *replayer) compareResponse(req, rec *record, resp *http.Response, body []byte) {
+	t := r.t
+	what := fmt.Sprintf("t=%d %s %s %v", req.TMs, req.Method, req.Path, req.Query)
+	if resp.StatusCode != rec.Status {
+		t.Errorf("%s: status %d (%s), recorded %d (%s)", what, resp.StatusCode, body, rec.Status, rec.Body)
+		return
+	}
+	if rec.Status >= 400 {
+		var got, want map[string]any
+		_ = json.Unmarshal(body, &got)
+		_ = json.Unmarshal(rec.Body, &want)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: body %s, recorded %s", what, body, rec.Body)
+		}
+		if rec.Status == 401 && resp.Header.Get("WWW-Authenticate") != `Basic realm="Asterisk REST Interface"` {
+			t.Errorf("%s: WWW-Authenticate %q", what, resp.Header.Get("WWW-Authenticate"))
+		}
+	}
+	if loc := rec.Headers["Location"]; loc != "" && resp.Header.Get("Location") != loc {
+		t.Errorf("%s: Location %q, recorded %q", what, resp.Header.Get("Location"), loc)
+	}
+	if strings.HasSuffix(req.Path, "/variable") && req.Method == "GET" && rec.Status == 200 && !bytes.Equal(bytes.TrimSpace(body), mustCompact(rec.Body)) {
+		t.Errorf("%s: body %s, recorded %s", what, body, rec.Body)
+	}
+}
+
+func mustCompact(b []byte) []byte {
+	var out bytes.Buffer
+	_ = json.Compact(&out, b)
+	return out.Bytes()
+}
+
+// keyOrders maps event type to the recorded top-level key order.
+var keyOrders = map[string][]string{}
+
+func (r *replayer) compareEvents(recEvents map[string][][]byte) {
+	t := r.t
+	labels := map[string]bool{}
+	for l := range recEvents {
+		labels[l] = true
+	}
+	for l := range r.simMsgs {
+		labels[l] = true
+	}
+	for label := range labels {
+		recBy, recOrder := r.group(r.recLab, recEvents[label], true)
+		simBy, simOrder := r.group(r.simLab, r.simMsgs[label], false)
+		keys := map[string]bool{}
+		for _, k := range append(recOrder, simOrder...) {
+			keys[k] = true
+		}
+		sorted := make([]string, 0, len(keys))
+		for k := range keys {
+			sorted = append(sorted, k)
+		}
+		sort.Strings(sorted)
+		for _, k := range sorted {
+			want, got := recBy[k], simBy[k]
+			if strings.Join(want, "\n") != strings.Join(got, "\n") {
+				t.Errorf("socket %q, %s: events differ\nrecorded:\n  %s\nsimulated:\n  %s", label, k,
+					strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+			}
+		}
+	}
+}
+
+func (r *replayer) group(l *labeler, msgs [][]byte, recorded bool) (map[string][]string, []string) {
+	by := map[string][]string{}
+	var order []string
+	for _, raw := range msgs {
+		key, sum, err := summarize(l, raw)
+		if err != nil {
+			r.t.Errorf("bad event %s: %v", raw, err)
+			continue
+		}
+		if _, ok := by[key]; !ok {
+			order = append(order, key)
+		}
+		by[key] = append(by[key], sum)
+		var m map[string]any
+		_ = json.Unmarshal(raw, &m)
+		typ, _ := m["type"].(string)
+		keys := stripOptional(topKeys(raw))
+		if recorded {
+			keyOrders[typ] = keys
+		} else if want, ok := keyOrders[typ]; ok && strings.Join(want, ",") != strings.Join(keys, ",") {
+			r.t.Errorf("%s: key order %v, recorded %v", typ, keys, want)
+		}
+	}
+	return by, order
+}
+
+func stripOptional(keys []string) []string {
+	var out []string
+	for _, k := range keys {
+		if k != "soft" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func TestReplayTranscripts(t *testing.T) {
+	dir := findTranscripts(t)
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no transcripts in %s: %v", dir, err)
+	}
+	// Learn every recorded key order first so each subtest can check it.
+	for _, f := range files {
+		for _, rec := range loadRecords(t, f) {
+			if rec.Kind == "event" {
+				var m map[string]any
+				_ = json.Unmarshal(rec.Event, &m)
+				keyOrders[m["type"].(string)] = stripOptional(topKeys(rec.Event))
+			}
+		}
+	}
+	for _, f := range files {
+		recs := loadRecords(t, f)
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".jsonl"), func(t *testing.T) {
+			s := newTestServer(t, Options{TimeScale: replayScale})
+			r := &replayer{t: t, s: s, recs: recs, recLab: newLabeler(), simLab: newLabeler(),
+				sockets: map[string]*eventSocket{}, simMsgs: map[string][][]byte{}, seen: map[*eventSocket]int{}}
+			r.run()
+		})
+	}
+}

@@ -1,0 +1,241 @@
+package arisim
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+)
+
+type applicationJSON struct {
+	Name             string   `json:"name"`
+	ChannelIDs       []string `json:"channel_ids"`
+	BridgeIDs        []string `json:"bridge_ids"`
+	EndpointIDs      []string `json:"endpoint_ids"`
+	DeviceNames      []string `json:"device_names"`
+	EventsAllowed    []any    `json:"events_allowed"`
+	EventsDisallowed []any    `json:"events_disallowed"`
+}
+
+// appJSON describes an app; ok is false when it does not exist (no socket
+// and nothing subscribed).
+func (s *Server) appJSON(name string) (applicationJSON, bool) {
+	j := applicationJSON{Name: name, ChannelIDs: []string{}, BridgeIDs: []string{}, EndpointIDs: []string{},
+		DeviceNames: []string{}, EventsAllowed: []any{}, EventsDisallowed: []any{}}
+	for _, ch := range s.sortedChannels() {
+		if ch.watchers[name] {
+			j.ChannelIDs = append(j.ChannelIDs, ch.id)
+		}
+	}
+	for id, b := range s.bridges {
+		if b.watchers[name] {
+			j.BridgeIDs = append(j.BridgeIDs, id)
+		}
+	}
+	sort.Strings(j.BridgeIDs)
+	exists := s.appActive(name) || len(j.ChannelIDs) > 0 || len(j.BridgeIDs) > 0
+	return j, exists
+}
+
+func (s *Server) handleListApps(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.apps))
+	for n := range s.apps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := []applicationJSON{}
+	for _, n := range names {
+		if j, ok := s.appJSON(n); ok {
+			out = append(out, j)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetApp(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j, ok := s.appJSON(r.PathValue("name"))
+	if !ok {
+		writeMsg(w, http.StatusNotFound, "Application not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, j)
+}
+
+func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	start := s.clk.simStart.UTC().Format(stampFormat)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, obj{
+		{"build", obj{{"os", "Linux"}, {"kernel", "arisim"}, {"machine", "x86_64"}, {"options", "OPTIONAL_API"}, {"date", "arisim"}, {"user", "arisim"}}},
+		{"system", obj{{"version", "22.10.1"}, {"entity_id", s.opts.EntityID}}},
+		{"config", obj{{"name", ""}, {"default_language", "en"}, {"setid", obj{{"user", ""}, {"group", ""}}}, {"max_open_files", 8192}}},
+		{"status", obj{{"startup_time", start}, {"last_reload_time", start}}},
+	})
+}
+
+func (s *Server) handlePing(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, obj{{"asterisk_id", s.opts.EntityID}, {"ping", "pong"}, {"timestamp", s.stamp()}})
+}
+
+type endpointJSON struct {
+	Technology string   `json:"technology"`
+	Resource   string   `json:"resource"`
+	State      string   `json:"state"`
+	ChannelIDs []string `json:"channel_ids"`
+}
+
+// endpoints are the PJSIP endpoints of the test bed plus registered PJSIP agents.
+func (s *Server) endpoints() []endpointJSON {
+	res := map[string]bool{"caller1": true, "caller2": true, "caller3": true}
+	for ep := range s.agents {
+		if tech, r, ok := strings.Cut(ep, "/"); ok && strings.EqualFold(tech, "PJSIP") {
+			res[r] = true
+		}
+	}
+	for _, ch := range s.channels {
+		if ch.tech == "PJSIP" {
+			res[pjsipResource(ch.name)] = true
+		}
+	}
+	names := make([]string, 0, len(res))
+	for n := range res {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]endpointJSON, 0, len(names))
+	for _, n := range names {
+		e := endpointJSON{Technology: "PJSIP", Resource: n, State: "online", ChannelIDs: []string{}}
+		for _, ch := range s.sortedChannels() {
+			if ch.tech == "PJSIP" && pjsipResource(ch.name) == n {
+				e.ChannelIDs = append(e.ChannelIDs, ch.id)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func pjsipResource(name string) string {
+	r := strings.TrimPrefix(name, "PJSIP/")
+	if i := strings.LastIndex(r, "-"); i > 0 {
+		r = r[:i]
+	}
+	return r
+}
+
+func (s *Server) handleEndpoints(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tech, res := r.PathValue("tech"), r.PathValue("res")
+	out := []endpointJSON{}
+	for _, e := range s.endpoints() {
+		if tech != "" && !strings.EqualFold(e.Technology, tech) {
+			continue
+		}
+		if res != "" && e.Resource != res {
+			continue
+		}
+		out = append(out, e)
+	}
+	switch {
+	case res != "" && len(out) == 0:
+		writeMsg(w, http.StatusNotFound, "Endpoint not found")
+	case res != "":
+		writeJSON(w, http.StatusOK, out[0])
+	case tech != "" && len(out) == 0:
+		writeMsg(w, http.StatusNotFound, "No Endpoints found - invalid tech "+tech)
+	default:
+		writeJSON(w, http.StatusOK, out)
+	}
+}
+
+type deviceJSON struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+}
+
+var validDeviceStates = map[string]bool{
+	"UNKNOWN": true, "NOT_INUSE": true, "INUSE": true, "BUSY": true, "INVALID": true,
+	"UNAVAILABLE": true, "RINGING": true, "RINGINUSE": true, "ONHOLD": true,
+}
+
+// deviceChanged records a device state and tells subscribeAll apps.
+func (s *Server) deviceChanged(name, state string) {
+	s.devices[name] = state
+	e := obj{{"type", "DeviceStateChanged"}, {"application", ""}, {"timestamp", s.stamp()},
+		{"device_state", deviceJSON{name, state}}, {"asterisk_id", s.opts.EntityID}}
+	for _, a := range s.allApps() {
+		e[1] = kv{"application", a}
+		if ap := s.apps[a]; ap != nil && ap.current != nil {
+			s.enqueue(ap.current, e)
+		}
+	}
+}
+
+func (s *Server) handleListDevices(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	names := make([]string, 0, len(s.devices))
+	for n := range s.devices {
+		if strings.HasPrefix(n, "Stasis:") {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	out := []deviceJSON{}
+	for _, n := range names {
+		out = append(out, deviceJSON{n, s.devices[n]})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleGetDevice(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := r.PathValue("name")
+	st, ok := s.devices[name]
+	if !ok {
+		st = "UNKNOWN"
+		if !strings.HasPrefix(name, "Stasis:") {
+			st = "INVALID"
+		}
+	}
+	writeJSON(w, http.StatusOK, deviceJSON{name, st})
+}
+
+func (s *Server) handlePutDevice(w http.ResponseWriter, r *http.Request) {
+	p, _ := readParams(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := r.PathValue("name")
+	if !strings.HasPrefix(name, "Stasis:") {
+		writeMsg(w, http.StatusConflict, "Uncontrolled device specified")
+		return
+	}
+	st := strings.ToUpper(p.str("deviceState"))
+	if !validDeviceStates[st] {
+		writeMsg(w, http.StatusBadRequest, "Invalid device state")
+		return
+	}
+	writeNoContent(w)
+	s.deviceChanged(name, st)
+}
+
+func (s *Server) handleDeleteDevice(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := r.PathValue("name")
+	if !strings.HasPrefix(name, "Stasis:") {
+		writeMsg(w, http.StatusConflict, "Uncontrolled device specified")
+		return
+	}
+	if _, ok := s.devices[name]; !ok {
+		writeMsg(w, http.StatusNotFound, "Device name is missing")
+		return
+	}
+	delete(s.devices, name)
+	writeNoContent(w)
+}
