@@ -77,9 +77,11 @@ func (h *Holder) Watch(ctx context.Context, path string, load func() (*configs.C
 func (h *Holder) watch(ctx context.Context, path string, load func() (*configs.Config, error), log zerolog.Logger, onChange func(*Plan), hup <-chan os.Signal) {
 	var events <-chan fsnotify.Event
 	var errs <-chan error
+	// No baseline from the file: it may have changed between the load of
+	// the current plan and now, so the first event always reloads (and a
+	// reload that changes nothing only logs "config unchanged").
 	var lastSum [sha256.Size]byte
 	if path != "" {
-		lastSum = fileSum(path)
 		w, err := fsnotify.NewWatcher()
 		if err == nil {
 			err = w.Add(filepath.Dir(path))
