@@ -196,9 +196,17 @@ func (c *Controller) route(e cyari.Event) {
 	case *cyari.ChannelHangupRequest:
 		c.mu.Lock()
 		l := c.legs[ev.Channel.ID]
+		cl := c.calls[ev.Channel.ID]
 		c.mu.Unlock()
 		if l != nil {
 			l.hangupRequested(ev.Cause, ev.Soft)
+		}
+		if cl != nil {
+			// A hang-up request always ends with the channel leaving; end the
+			// call now, so a playback that fails because of it (Asterisk sends
+			// PlaybackFinished "failed" before StasisEnd) reads as the caller
+			// gone, not as a missing prompt.
+			cl.cancel(ErrCallGone)
 		}
 	case *cyari.ChannelDtmfReceived:
 		c.mu.Lock()

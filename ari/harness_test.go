@@ -264,3 +264,5 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+func timeoutCh() <-chan time.Time { return time.After(waitLong) }

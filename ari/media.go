@@ -48,6 +48,9 @@ func (cl *call) Play(ctx context.Context, opts PlayOptions) (PlayResult, error) 
 		case PlayInterrupted:
 			return PlayResult{Status: PlayInterrupted, Digit: string(cl.digits[0])}, nil
 		case PlayFailed:
+			if cl.ctx.Err() != nil { // failed because the caller hung up
+				return PlayResult{Status: PlayFailed}, &RequestError{Op: "play", Class: classOf(cl.ctx), Err: context.Cause(cl.ctx)}
+			}
 			cl.log.Warn().Str("media", m).Msg("playback failed")
 			res.Status = PlayFailed // keep playing the rest of the list
 		}
