@@ -43,6 +43,7 @@ const (
 	StageIncident Stage = "incident"
 	StageMenu     Stage = "menu"
 	StageSelfSvc  Stage = "self_service"
+	StageRoute    Stage = "route" // the transfer announcement, before the queue
 	StageQueue    Stage = "queue"
 	StageAgent    Stage = "agent"
 	StageClosing  Stage = "closing"

@@ -1,0 +1,205 @@
+// Package flow is the SOP call flow of the TENESA line, one goroutine per
+// call: answer → standard greeting → identification → segmentation check →
+// known incident → intent menu → self-service or a route request handed to
+// the queueing side. Every call ends with exactly one outcome and one
+// handling record, whatever happens.
+package flow
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/tenesa-ivr/tenesa-ivr/ari"
+	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/logging"
+	"github.com/tenesa-ivr/tenesa-ivr/metrics"
+	"github.com/tenesa-ivr/tenesa-ivr/router"
+	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
+	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
+)
+
+// Customers is the narrow look-up port the flow needs (segmentation.Resolver).
+// Each method answers within the look-up budget; Redis trouble comes back as
+// a Degraded result, not an error.
+type Customers interface {
+	ByANI(ctx context.Context, raw string) (segmentation.Result, error)
+	BySID(ctx context.Context, id string) (segmentation.Result, error)
+	Ticket(ctx context.Context, sid string) (segmentation.TicketResult, error)
+	Incident(ctx context.Context, product, region string) (segmentation.IncidentResult, error)
+}
+
+// RouteRequest is what the IVR hands to the queueing side for a caller who
+// needs an agent (DESIGN §1 step 7).
+type RouteRequest struct {
+	plan.Route
+	ScreenPop ScreenPop
+}
+
+// ScreenPop is the data shown to the agent with the call.
+type ScreenPop struct {
+	CallID       string `json:"call_id"`
+	CustomerID   string `json:"customer_id,omitempty"`
+	CustomerName string `json:"customer_name,omitempty"`
+	Segment      string `json:"segment,omitempty"`
+	Tier         string `json:"tier,omitempty"`
+	ServiceID    string `json:"service_id,omitempty"`
+	Intent       string `json:"intent,omitempty"`
+	Product      string `json:"product,omitempty"`
+	Topic        string `json:"topic,omitempty"`
+	Language     string `json:"language"`
+	OpenTicket   string `json:"open_ticket,omitempty"`
+	IdentifiedBy string `json:"identified_by"` // ani | sid | none
+	Keys         string `json:"keys,omitempty"`
+	Degraded     bool   `json:"degraded,omitempty"`
+}
+
+// HandoffResult is how the queueing side ended the call.
+type HandoffResult struct {
+	Outcome         router.Outcome // agent_answered, abandoned_queue or failed
+	AgentID         string
+	EnqueuedAt      time.Time
+	AgentAnsweredAt time.Time
+	Wait, Talk      time.Duration
+	FailReason      string
+}
+
+// Handoff is the queueing side: it owns the call from the route request to
+// its end (queue, agent, bridge) and returns how it ended.
+type Handoff interface {
+	Handoff(ctx context.Context, call ari.Call, p *plan.Plan, req RouteRequest) HandoffResult
+}
+
+// Flow runs the SOP for each call. Its fields are set once at start-up and
+// read by every call; nothing in it is written by a call goroutine.
+type Flow struct {
+	Config    *configs.Config // lines, instance; menus and rules come from Plans
+	Plans     *plan.Holder    // a call takes the current plan once and keeps it
+	Customers Customers
+	Handoff   Handoff
+	Records   router.Recorder
+	Metrics   *metrics.Metrics
+	Zones     router.Zones
+	Log       zerolog.Logger
+	Now       func() time.Time
+	// TeardownTimeout bounds hang-up and record writing after the call's
+	// context has ended. Default 5s.
+	TeardownTimeout time.Duration
+}
+
+// Handle runs one call; it is an ari.Handler. It reads like the SOP.
+func (f *Flow) Handle(ctx context.Context, call ari.Call) {
+	c := f.newCall(ctx, call)
+	defer c.finish()
+
+	// 1. answer; the caller's number is looked up meanwhile (one round trip)
+	ani := c.lookupANI()
+	if !c.do(router.StageAnswer, func() error { return call.Answer(ctx) }) {
+		return
+	}
+	c.answered()
+	c.identifiedByANI(<-ani)
+
+	// 1. standard greeting in the caller's local time band
+	if !c.greet() {
+		return
+	}
+
+	// 2. identify: caller number, else the service ID by DTMF (3 tries)
+	if c.degraded {
+		c.routeDegraded()
+		return
+	}
+	if !c.identified() {
+		if !c.askServiceID() {
+			return
+		}
+		if c.degraded {
+			c.routeDegraded()
+			return
+		}
+		if !c.identified() {
+			c.routeUnidentified()
+			return
+		}
+	}
+
+	// 3. segmentation check: not served here → redirect (wrong_segment)
+	if !c.res.Served {
+		c.redirect()
+		return
+	}
+
+	// 4. known incident on the caller's products in the caller's region
+	if !c.announceIncident() {
+		return
+	}
+
+	// 5-7. intent menu → self-service or route to an agent
+	c.menu()
+}
+
+func (c *callFlow) identified() bool { return c.res.Found }
+
+// errorStage classifies an error that ended the flow at a stage: the caller
+// leaving is an abandon, anything else a failure (the controller then gives
+// the caller back to the dialplan's fallback queue).
+func (c *callFlow) errorAt(stage router.Stage, err error) {
+	if c.rec.Outcome != "" {
+		return
+	}
+	if c.gone(err) {
+		c.rec.Outcome, c.rec.AbandonStage = abandonOutcome(stage), stage
+		return
+	}
+	c.rec.Outcome, c.rec.AbandonStage, c.rec.FailReason = router.OutcomeFailed, stage, err.Error()
+}
+
+func (c *callFlow) gone(err error) bool {
+	return errors.Is(err, ari.ErrCallGone) || errors.Is(context.Cause(c.ctx), ari.ErrCallGone)
+}
+
+// abandonOutcome is the outcome of a caller hanging up at a stage.
+func abandonOutcome(stage router.Stage) router.Outcome {
+	if stage == router.StageQueue {
+		return router.OutcomeAbandonedQueue
+	}
+	return router.OutcomeAbandonedIVR
+}
+
+func (f *Flow) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f *Flow) newCall(ctx context.Context, call ari.Call) *callFlow {
+	info := call.Info()
+	p := f.Plans.Current()
+	c := &callFlow{f: f, ctx: ctx, call: call, plan: p, info: info,
+		log: logging.ForCall(f.Log, call.ID()).With().Str("plan", p.Version).Logger()}
+	c.rec = &router.Record{CallID: call.ID(), Instance: f.Config.Instance, Line: info.DNIS,
+		Adopted: info.Adopted, StartedAt: f.now()}
+	line, ok := f.Config.Line(info.DNIS)
+	if !ok {
+		line = configs.Line{Number: info.DNIS, TimeZone: f.Config.Greeting.DefaultTimeZone, Language: "id"}
+		c.log.Warn().Str("line", info.DNIS).Msg("line not configured; using the default time zone")
+	}
+	c.line, c.lang = line, line.Language
+	c.stageStart = c.rec.StartedAt
+	c.log.Info().Str("line", info.DNIS).Str("caller", logging.MaskNumber(info.CallerNumber)).
+		Bool("adopted", info.Adopted).Msg("call started")
+	return c
+}
+
+func (f *Flow) hasLanguage(lang string) bool {
+	for _, l := range f.Config.Segmentation.Languages {
+		if l == lang {
+			return true
+		}
+	}
+	return false
+}

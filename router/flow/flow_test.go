@@ -1,0 +1,194 @@
+package flow_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
+	"github.com/tenesa-ivr/tenesa-ivr/router"
+)
+
+// menu waits for a menu prompt and presses keys.
+func menu(prompt, keys string) []arisim.Step {
+	return []arisim.Step{arisim.WaitForPrompt(prompt), arisim.Press(keys)}
+}
+
+// talk: the agent answers, the caller talks a while and hangs up.
+var talk = []arisim.Step{arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(60 * time.Second), arisim.HangUp()}
+
+// TestPaths drives one call per SOP path through the simulator and checks
+// its handling record and what the caller heard.
+func TestPaths(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	tests := []struct {
+		name     string
+		caller   arisim.Caller
+		outcome  router.Outcome
+		method   string // identification method
+		queue    string
+		intent   string
+		product  string
+		language string
+		heard    []string // prompt ids the caller must have heard
+		notHeard []string
+		check    func(t *testing.T, r *router.Record, tr arisim.CallReport)
+	}{
+		{
+			name:    "known enterprise caller by number goes straight to the menu",
+			caller:  arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", queue: "enterprise-care", intent: "agent",
+			heard: []string{"greeting-pagi", "menu-main", "transfer-agent"}, notHeard: []string{"ask-service-id"},
+			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
+				if r.CustomerID != "DES-T1" || r.Segment != "DES" || r.Tier != "gold" || r.AgentID == "" {
+					t.Errorf("record: customer %q segment %q tier %q agent %q", r.CustomerID, r.Segment, r.Tier, r.AgentID)
+				}
+				if len(tr.BridgedWith) == 0 {
+					t.Error("caller was never bridged with the agent")
+				}
+				if r.TalkSeconds <= 0 || r.AgentAnsweredAt == nil {
+					t.Errorf("talk %v answered %v", r.TalkSeconds, r.AgentAnsweredAt)
+				}
+			},
+		},
+		{
+			name: "unknown number then a valid service ID",
+			caller: arisim.Caller{Number: aniUnknown, Script: steps(
+				menu("ask-service-id", sidDES+"#"), menu("menu-main", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "sid", queue: "enterprise-care",
+			heard: []string{"ask-service-id", "menu-main"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if r.Identification.Attempts != 1 || r.CustomerID != "DES-T1" {
+					t.Errorf("attempts %d customer %q", r.Identification.Attempts, r.CustomerID)
+				}
+			},
+		},
+		{
+			name: "unknown number and three invalid service IDs go to the general queue",
+			caller: arisim.Caller{Number: aniUnknown, Script: steps(
+				menu("ask-service-id", "111#"), menu("service-id-invalid", ""),
+				menu("ask-service-id", "222#"), menu("service-id-invalid", ""),
+				menu("ask-service-id", "333#"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "none", queue: "general",
+			heard:    []string{"service-id-invalid", "not-identified", "transfer-agent"},
+			notHeard: []string{"menu-main"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if r.Identification.Attempts != 3 || r.CustomerID != "" {
+					t.Errorf("attempts %d customer %q", r.Identification.Attempts, r.CustomerID)
+				}
+			},
+		},
+		{
+			name:    "consumer caller is redirected to 147",
+			caller:  arisim.Caller{Number: aniConsumer},
+			outcome: router.OutcomeWrongSegment, method: "ani",
+			heard: []string{"greeting-", "redirect-consumer"}, notHeard: []string{"menu-main"},
+			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
+				if tr.HungUpBy != "continue" || tr.Vars["TENESA_NEXT"] != "147" {
+					t.Errorf("hung up by %q, TENESA_NEXT %q: want continue to 147", tr.HungUpBy, tr.Vars["TENESA_NEXT"])
+				}
+				if r.SegmentServed == nil || *r.SegmentServed {
+					t.Error("segment_served must be false")
+				}
+			},
+		},
+		{
+			name:    "incident on the caller's product and region is announced before the menu",
+			caller:  arisim.Caller{Number: aniIncident, Script: steps(menu("incident-continue", "1"), menu("menu-main", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", queue: "business",
+			heard: []string{"incident-generic", "incident-eta", "month-11", "incident-continue", "menu-main"},
+		},
+		{
+			name:    "English speaking customer hears English and goes to the English desk",
+			caller:  arisim.Caller{Number: aniEnglish, Script: steps(menu("menu-main", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", queue: "english-desk", language: "en",
+			heard: []string{"en/greeting-pagi", "en/menu-main"},
+		},
+		{
+			name:    "9 switches to English",
+			caller:  arisim.Caller{Number: aniDES, Script: steps(menu("id/menu-main", "9"), menu("en/menu-main", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, queue: "english-desk", language: "en",
+			heard: []string{"id/menu-main", "en/language-switched", "en/menu-main"},
+		},
+		{
+			name: "ticket status with an open ticket, then end",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"))},
+			outcome: router.OutcomeSelfServed, method: "ani",
+			heard: []string{"ticket-intro", "ticket-status-in-progress", "ticket-last-update", "ticket-eta", "offer-agent", "closing"},
+			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
+				if r.SelfServiceResult != "ticket_in_progress" || tr.HungUpBy != "controller" {
+					t.Errorf("self-service %q, hung up by %q", r.SelfServiceResult, tr.HungUpBy)
+				}
+				found := false
+				for _, h := range tr.Heard {
+					found = found || h.Media == "characters:IN100234501"
+				}
+				if !found {
+					t.Errorf("ticket number not spoken: %v", heard(tr))
+				}
+			},
+		},
+		{
+			name: "ticket status without an open ticket, then an agent",
+			caller: arisim.Caller{Number: aniUnknown, Script: steps(menu("ask-service-id", sidNoTicket+"#"),
+				menu("menu-main", "2"), menu("offer-agent", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "sid", queue: "english-desk", intent: "ticket_status",
+			heard:    []string{"ticket-none", "offer-agent"},
+			notHeard: []string{"ticket-intro"},
+		},
+		{
+			name:    "platinum customer goes to the VIP desk with top priority",
+			caller:  arisim.Caller{Number: aniPlatinum, Script: steps(menu("menu-main", "1"), menu("menu-complaint-product", "1"), talk)},
+			outcome: router.OutcomeAgentAnswered, queue: "vip-platinum", intent: "complaint", product: "data_internet",
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if r.Priority != 10 {
+					t.Errorf("priority %d, want 10 (platinum)", r.Priority)
+				}
+			},
+		},
+		{
+			name: "invalid keys and silence re-prompt, then an agent with what is known",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "7"),
+				menu("invalid-option", ""), menu("menu-main", ""), []arisim.Step{arisim.WaitForPrompt("no-input"),
+				arisim.WaitForPrompt("menu-main"), arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(60 * time.Second), hangUp})},
+			outcome: router.OutcomeAgentAnswered, queue: "enterprise-care",
+			heard: []string{"invalid-option", "no-input", "transfer-agent"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, tr := w.call(t, tt.caller)
+			if r.Outcome != tt.outcome {
+				t.Fatalf("outcome %q (stage %q, %s), want %q; heard %v", r.Outcome, r.AbandonStage, r.FailReason, tt.outcome, heard(tr))
+			}
+			if tt.method != "" && r.Identification.Method != tt.method {
+				t.Errorf("identification %q, want %q", r.Identification.Method, tt.method)
+			}
+			if tt.queue != "" && r.Queue != tt.queue {
+				t.Errorf("queue %q, want %q", r.Queue, tt.queue)
+			}
+			if tt.intent != "" && r.Intent != tt.intent {
+				t.Errorf("intent %q, want %q", r.Intent, tt.intent)
+			}
+			if tt.product != "" && r.Product != tt.product {
+				t.Errorf("product %q, want %q", r.Product, tt.product)
+			}
+			if tt.language != "" && r.Language != tt.language {
+				t.Errorf("language %q, want %q", r.Language, tt.language)
+			}
+			for _, p := range tt.heard {
+				if !heardPromptSub(tr, p) {
+					t.Errorf("caller did not hear %q; heard %v", p, heard(tr))
+				}
+			}
+			for _, p := range tt.notHeard {
+				if heardPromptSub(tr, p) {
+					t.Errorf("caller heard %q; heard %v", p, heard(tr))
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, r, tr)
+			}
+		})
+	}
+}

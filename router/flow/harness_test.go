@@ -1,0 +1,305 @@
+package flow_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
+	"go.uber.org/goleak"
+
+	"github.com/tenesa-ivr/tenesa-ivr/ari"
+	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
+	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
+	"github.com/tenesa-ivr/tenesa-ivr/router"
+	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
+	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
+	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
+	"github.com/tenesa-ivr/tenesa-ivr/segmentation/importer"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// Test data: realistic customers of each kind the flow treats differently.
+const customersCSV = `customer_id,name,segment,tier,language,region,products,phones,service_ids,account_manager
+DES-T1,PT Uji Nusantara,DES,gold,id,jakarta,data_internet;indihome,+62 21 5550001,470300000001,Rini Kartika
+DES-EN,PT Global Partners Indonesia,DES,silver,en,jakarta,telephony,+62 21 5550002,470300000002,Rini Kartika
+CONS-1,Budi Santoso,CONSUMER,regular,id,bandung,indihome,0812-7770-0003,470300000003,
+DGS-J,Dinas Kominfo Papua,DGS,silver,id,jayapura,data_internet,+62 967 550004,470300000004,Yohanes Kareth
+DBS-M,CV Makassar Jaya,DBS,gold,id,makassar,wifi_id,0411 550005,470300000005,Andi Rahmat
+DES-P,PT Bank Platinum,DES,platinum,id,jakarta,data_internet,+62 21 5550006,470300000006,Rini Kartika
+`
+
+const ticketsCSV = `service_id,ticket_id,status,updated_at,eta
+470300000001,IN100234501,in_progress,2026-11-27T08:15:00+07:00,2026-11-27T14:00:00+07:00
+`
+
+const incidentsCSV = `product,region,prompt,started_at,expected_end
+wifi_id,makassar,incident-generic,2026-11-27T05:40:00+08:00,2026-11-27T17:00:00+08:00
+`
+
+// Numbers of the test customers as the PBX hands them over.
+const (
+	aniDES       = "0215550001"
+	aniEnglish   = "+62215550002"
+	aniConsumer  = "6281277700003"
+	aniJayapura  = "+62967550004"
+	aniIncident  = "0411550005"
+	aniPlatinum  = "+62215550006"
+	aniUnknown   = "+62215559999"
+	sidDES       = "470300000001"
+	sidNoTicket  = "470300000002"
+	agentEP      = "PJSIP/agent1001"
+	testTimeUTC  = "2026-11-27T03:00:00Z" // 10:00 WIB (pagi), 11:00 WITA, 12:00 WIT
+	simTimeScale = 0.02
+)
+
+// world is one isolated test world: a simulated Asterisk, the controller
+// running the flow, real Redis under a fresh prefix.
+type world struct {
+	t       testing.TB
+	sim     *arisim.Server
+	ctl     *ari.Controller
+	flow    *flow.Flow
+	cfg     *configs.Config
+	mu      sync.Mutex
+	records map[string]*router.Record
+	notify  chan struct{} // closed and replaced on every record
+	stop    func()
+	clock   *atomic.Int64 // the flow's wall clock (UnixNano)
+}
+
+// setNow sets the flow's clock (greeting bands).
+func (w *world) setNow(t time.Time) { w.clock.Store(t.UnixNano()) }
+
+type worldOpts struct {
+	redisAddr string    // "" = the test Redis; a dead address = Redis down
+	now       time.Time // the flow's clock; zero = testTimeUTC
+	noData    bool
+	agent     *arisim.Agent // nil: an agent that answers after 1s
+	tweak     func(*configs.Config)
+}
+
+func newWorld(t testing.TB, o worldOpts) *world {
+	t.Helper()
+	cfg, err := configs.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefix := redistest.Prefix(t)
+	cfg.Redis.KeyPrefix = prefix
+	cfg.IVR.FirstDigitTimeout = 400 * time.Millisecond
+	cfg.IVR.InterDigitTimeout = 300 * time.Millisecond
+	cfg.Handoff.RingTimeout = 3 * time.Second
+	if o.tweak != nil {
+		o.tweak(cfg)
+	}
+	p, err := plan.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	rules, err := seg.NewRules(cfg.Segmentation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := seg.NewKeyspace(prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rdb *redis.Client
+	if o.redisAddr == "" {
+		rdb = redistest.Client(t)
+	} else {
+		rdb = redistest.Client(t, o.redisAddr)
+	}
+	repo, err := seg.NewRepository(rdb, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.noData && o.redisAddr == "" {
+		im, err := importer.New(importer.Options{Repository: repo, Rules: rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		for _, imp := range []struct {
+			run func(context.Context, importer.Source) (importer.Summary, error)
+			csv string
+		}{{im.Customers, customersCSV}, {im.Tickets, ticketsCSV}, {im.Incidents, incidentsCSV}} {
+			sum, err := imp.run(ctx, importer.Source{R: strings.NewReader(imp.csv), Format: importer.FormatCSV})
+			if err != nil || sum.Bad > 0 {
+				t.Fatalf("import: %v (%s)", err, sum)
+			}
+		}
+	}
+	res, err := seg.NewResolver(seg.OptionsFromConfig(cfg.Segmentation, repo, rules, zerolog.Nop()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	durations, err := sounds.Durations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd := make(map[string]time.Duration, len(durations))
+	for k, v := range durations {
+		sd["sound:"+k] = v
+	}
+	sim := arisim.New(arisim.Options{Username: "tenesa", Password: "test", TimeScale: simTimeScale, PromptDurations: sd})
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	agent := arisim.Agent{Endpoint: agentEP, AnswerAfter: time.Second}
+	if o.agent != nil {
+		agent = *o.agent
+	}
+	sim.AddAgent(agent)
+
+	now := o.now
+	if now.IsZero() {
+		now, _ = time.Parse(time.RFC3339, testTimeUTC)
+	}
+	clock := &atomic.Int64{}
+	clock.Store(now.UnixNano())
+	zones, err := router.LoadZones()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{})}
+	w.flow = &flow.Flow{
+		Config: cfg, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
+		Handoff: flow.DirectHandoff{Log: testLog(t)},
+		Records: router.RecorderFunc(func(_ context.Context, r *router.Record) error {
+			w.mu.Lock()
+			if _, dup := w.records[r.CallID]; dup {
+				t.Errorf("second handling record for call %s", r.CallID)
+			}
+			w.records[r.CallID] = r
+			close(w.notify)
+			w.notify = make(chan struct{})
+			w.mu.Unlock()
+			return nil
+		}),
+		Log: zerolog.Nop(),
+		Now: func() time.Time { return time.Unix(0, clock.Load()) },
+	}
+	w.ctl, err = ari.NewController(ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
+		Username: "tenesa", Password: "test", Application: "tenesa-ivr", RequestTimeout: 2 * time.Second,
+		Logger: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.ctl.Run(ctx, w.flow.Handle) }()
+	w.stop = func() {
+		cancel()
+		<-done
+		_ = sim.Close()
+		_ = rdb.Close()
+	}
+	t.Cleanup(w.stop)
+	deadline := time.After(5 * time.Second)
+	for !w.ctl.Connected() {
+		select {
+		case <-deadline:
+			t.Fatal("controller did not connect to the simulator")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return w
+}
+
+// call places a scripted caller and waits for the call's handling record.
+func (w *world) call(t testing.TB, c arisim.Caller) (*router.Record, arisim.CallReport) {
+	t.Helper()
+	if c.Number == "" {
+		c.Number = aniUnknown
+	}
+	call, err := w.sim.PlaceCall(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	timeout := time.After(30 * time.Second)
+	for {
+		w.mu.Lock()
+		r, ok := w.records[call.ChannelID()]
+		notify := w.notify
+		w.mu.Unlock()
+		if ok {
+			// the caller's side may still be tearing down
+			select {
+			case <-call.Done():
+			case <-time.After(5 * time.Second):
+				t.Errorf("caller channel still up after the record (%s)", r.Outcome)
+			}
+			return r, call.Transcript()
+		}
+		select {
+		case <-notify:
+		case <-timeout:
+			t.Fatalf("no handling record for call %s; caller heard %v", call.ChannelID(), heard(call.Transcript()))
+			return nil, arisim.CallReport{}
+		}
+	}
+}
+
+// heard lists the prompt ids the caller heard, e.g. "id/greeting-pagi".
+func heard(r arisim.CallReport) []string {
+	out := make([]string, 0, len(r.Heard))
+	for _, h := range r.Heard {
+		out = append(out, strings.TrimPrefix(strings.TrimPrefix(h.Media, "sound:"), "tenesa/"))
+	}
+	return out
+}
+
+func heardPrompt(r arisim.CallReport, id string) bool {
+	for _, h := range heard(r) {
+		if strings.HasSuffix(h, "/"+id) || h == id {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	waitGreeting = arisim.WaitPromptEnd("greeting-")
+	hangUp       = arisim.HangUp()
+)
+
+func atMenu(keys string) []arisim.Step {
+	return []arisim.Step{arisim.WaitForPrompt("menu-"), arisim.Press(keys)}
+}
+
+func steps(s ...[]arisim.Step) []arisim.Step {
+	var out []arisim.Step
+	for _, x := range s {
+		out = append(out, x...)
+	}
+	return out
+}
+
+func heardPromptSub(r arisim.CallReport, sub string) bool {
+	for _, h := range heard(r) {
+		if strings.Contains(h, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// testLog writes to the test log when TENESA_TEST_LOG is set, else nowhere.
+func testLog(t testing.TB) zerolog.Logger {
+	if os.Getenv("TENESA_TEST_LOG") == "" {
+		return zerolog.Nop()
+	}
+	return zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Logger()
+}
