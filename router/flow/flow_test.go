@@ -150,7 +150,7 @@ func TestPaths(t *testing.T) {
 			name: "invalid keys and silence re-prompt, then an agent with what is known",
 			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "7"),
 				menu("invalid-option", ""), menu("menu-main", ""), []arisim.Step{arisim.WaitForPrompt("no-input"),
-				arisim.WaitForPrompt("menu-main"), arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(60 * time.Second), hangUp})},
+					arisim.WaitForPrompt("menu-main"), arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(60 * time.Second), hangUp})},
 			outcome: router.OutcomeAgentAnswered, queue: "enterprise-care",
 			heard: []string{"invalid-option", "no-input", "transfer-agent"},
 		},
