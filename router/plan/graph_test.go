@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"bytes"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -26,5 +29,40 @@ func TestGraphGolden(t *testing.T) {
 func TestGraphUnknownFormat(t *testing.T) {
 	if _, err := defaultPlan(t).Graph("svg"); err == nil || !strings.Contains(err.Error(), `"svg"`) {
 		t.Fatalf("want an error naming the format, got %v", err)
+	}
+}
+
+// TestDocsFlow keeps the picture of the default flow in docs/flow.md equal
+// to what Graph draws (-update rewrites it).
+func TestDocsFlow(t *testing.T) {
+	const path = "../../docs/flow.md"
+	doc, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const open, close = "```mermaid\n", "```\n"
+	start := bytes.Index(doc, []byte(open))
+	if start < 0 {
+		t.Fatalf("%s has no mermaid block", path)
+	}
+	start += len(open)
+	end := bytes.Index(doc[start:], []byte(close))
+	if end < 0 {
+		t.Fatalf("%s: mermaid block not closed", path)
+	}
+	end += start
+	got, err := defaultPlan(t).Graph(FormatMermaid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		out := slices.Concat(doc[:start], []byte(got), doc[end:])
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if string(doc[start:end]) != got {
+		t.Errorf("%s is out of date with the default configuration: run go test ./router/plan -update", path)
 	}
 }
