@@ -332,15 +332,14 @@ func (cl *call) Continue(ctx context.Context, dialplanContext, extension string,
 	return err
 }
 
-// Redirect implements Call. v5.3.1 has no redirect request, and ARI's own
-// redirect only works for some channel technologies; we set TENESA_REDIRECT
-// and continue into Options.RedirectContext (extension "s", priority 1),
-// whose dialplan dials it.
-func (cl *call) Redirect(ctx context.Context, endpoint string) error {
-	if err := cl.SetVar(ctx, "TENESA_REDIRECT", endpoint); err != nil {
-		return err
-	}
-	return cl.Continue(ctx, cl.c.opts.RedirectContext, "s", 1)
+// Redirect implements Call: continue the caller at extension target of
+// Options.RedirectContext (default "tenesa-after-ivr", priority 1), where
+// the dialplan lists the allowed targets (e.g. "147" dials the consumer line
+// through the trunk; unknown targets fall back to the queue). v5.3.1 has no
+// redirect request, and ARI's own redirect only suits SIP REFER-capable
+// peers; the dialplan keeps the controller from dialling arbitrary numbers.
+func (cl *call) Redirect(ctx context.Context, target string) error {
+	return cl.Continue(ctx, cl.c.opts.RedirectContext, target, 1)
 }
 
 // Hangup implements Call.

@@ -38,7 +38,7 @@ const (
 	DefaultReconnectMin   = 250 * time.Millisecond
 	DefaultReconnectMax   = 30 * time.Second
 	DefaultAgentArg       = "agent"
-	DefaultRedirectCtx    = "tenesa-redirect"
+	DefaultRedirectCtx    = "tenesa-after-ivr"
 	DefaultPingInterval   = 15 * time.Second
 )
 
@@ -72,8 +72,8 @@ type Options struct {
 	DrainPriority  int
 
 	// RedirectContext is the dialplan context Call.Redirect continues the
-	// caller into, with the target in channel variable TENESA_REDIRECT
-	// (v5.3.1 has no redirect call). Default "tenesa-redirect", extension "s".
+	// caller into, at extension <target>, priority 1 (v5.3.1 has no redirect
+	// request). Default "tenesa-after-ivr" (deployments/asterisk).
 	RedirectContext string
 
 	// PingInterval is how often the events WebSocket is pinged to detect a

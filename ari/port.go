@@ -36,8 +36,11 @@ type Call interface {
 	Bridge(ctx context.Context, leg Leg) (Bridge, error)
 	// Continue sends the caller back to the dialplan (leaves Stasis).
 	Continue(ctx context.Context, dialplanContext, extension string, priority int) error
-	// Redirect transfers the caller to another endpoint.
-	Redirect(ctx context.Context, endpoint string) error
+	// Redirect hands the caller to a dialplan target (e.g. "147", the
+	// consumer line): it continues at Options.RedirectContext (default
+	// "tenesa-after-ivr"), extension target, priority 1, where the dialplan
+	// lists the targets it may dial.
+	Redirect(ctx context.Context, target string) error
 	// Hangup hangs up the caller with a reason ("normal", "busy", ...).
 	Hangup(ctx context.Context, reason string) error
 }
