@@ -174,10 +174,12 @@ func compileNumbering(region string) (*Numbering, error) {
 	} else if !ok {
 		return nil, fmt.Errorf("phone metadata %s: no general pattern", region)
 	}
+	// Valid means "matches some type" (phonenumbers' getNumberTypeHelper !=
+	// UNKNOWN); the order only matters for speed: the common types first.
 	for _, d := range []*phonenumbers.PhoneNumberDesc{
-		md.GetPremiumRate(), md.GetTollFree(), md.GetSharedCost(), md.GetVoip(),
-		md.GetPersonalNumber(), md.GetPager(), md.GetUan(), md.GetVoicemail(),
-		md.GetFixedLine(), md.GetMobile(),
+		md.GetMobile(), md.GetFixedLine(), md.GetTollFree(), md.GetPremiumRate(),
+		md.GetSharedCost(), md.GetVoip(), md.GetPersonalNumber(), md.GetPager(),
+		md.GetUan(), md.GetVoicemail(),
 	} {
 		nd, ok, err := compile(d)
 		if err != nil {
@@ -362,6 +364,9 @@ func stripURI(s string) string {
 		}
 	}
 	s = strings.TrimSpace(s)
+	if s == "" || (s[0]|0x20 != 't' && s[0]|0x20 != 's') {
+		return s
+	}
 	for _, scheme := range [...]string{"tel:", "sip:", "sips:", "TEL:", "SIP:", "SIPS:"} {
 		if strings.HasPrefix(s, scheme) {
 			s = s[len(scheme):]

@@ -205,7 +205,8 @@ func checkServiceID(id string) error {
 func CheckServiceID(id string) error { return checkServiceID(id) }
 
 func (r *Resolver) cached(kind LookupKind, e cacheEntry, start time.Time) Result {
-	res := r.decide(Result{Kind: kind, Key: e.key, Customer: e.cust, Source: SourceCache, Version: e.version})
+	res := Result{Kind: kind, Key: e.key, Customer: e.cust, Source: SourceCache, Version: e.version}
+	r.decide(&res)
 	if res.Outcome == ResultHitRedis {
 		res.Outcome = ResultHitCache
 	}
@@ -214,19 +215,18 @@ func (r *Resolver) cached(kind LookupKind, e cacheEntry, start time.Time) Result
 }
 
 // decide applies the rules to a result carrying Customer (or not).
-func (r *Resolver) decide(res Result) Result {
+func (r *Resolver) decide(res *Result) {
 	if res.Customer == nil {
 		res.Outcome = ResultUnknown
-		return res
+		return
 	}
 	d := r.rules.Load().Decide(res.Customer.Segment, res.Customer.Tier)
 	if !d.Identified {
 		res.Outcome = ResultUnknownSegment
-		return res
+		return
 	}
 	res.Found, res.Served, res.Redirect, res.Priority = true, d.Served, d.Redirect, d.Priority
 	res.Outcome = ResultHitRedis
-	return res
 }
 
 func (r *Resolver) customer(ctx context.Context, kind LookupKind, key string, c *cache, start time.Time) (Result, error) {
@@ -248,7 +248,7 @@ func (r *Resolver) customer(ctx context.Context, kind LookupKind, key string, c 
 		c.put(key, rec.Customer, rec.Version, start.UnixNano(), r.version.Load)
 	}
 	res.Customer, res.Version, res.Source = rec.Customer, rec.Version, SourceRedis
-	res = r.decide(res)
+	r.decide(&res)
 	r.obs.LookupDone(kind, res.Outcome, r.now().Sub(start))
 	return res, nil
 }

@@ -84,12 +84,19 @@ func NewRules(c configs.Segmentation) (*Rules, error) {
 
 // Decide applies the rules to a customer's segment and tier.
 func (r *Rules) Decide(segment, tier string) Decision {
-	s, ok := r.segments[strings.ToUpper(segment)]
+	s, ok := r.segments[segment] // the importer stores segments upper-case
+	if !ok {
+		s, ok = r.segments[strings.ToUpper(segment)]
+	}
 	if !ok || segment == "" {
 		return Decision{}
 	}
 	d := Decision{Identified: true, Served: s.served, Redirect: s.redirect}
-	d.Priority = r.tiers[strings.ToLower(tier)]
+	if p, ok := r.tiers[tier]; ok { // and tiers lower-case
+		d.Priority = p
+	} else {
+		d.Priority = r.tiers[strings.ToLower(tier)]
+	}
 	return d
 }
 

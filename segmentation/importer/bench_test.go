@@ -1,0 +1,62 @@
+package importer
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// BenchmarkImportGenerated imports TENESA_BENCH_CUSTOMERS (default
+// 1,000,000) generated customers per iteration through the full path
+// (generate, validate every phone, dedupe, pipelined writes, switch) and
+// reports customers/s and the Redis memory the dataset takes. Run it with
+// -benchtime 1x: one iteration is the measurement.
+func BenchmarkImportGenerated(b *testing.B) {
+	n := 1000000
+	if s := os.Getenv("TENESA_BENCH_CUSTOMERS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("TENESA_BENCH_CUSTOMERS: %v", err)
+		}
+	}
+	for b.Loop() {
+		b.StopTimer()
+		e := newEnv(b)
+		im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 0, KeepOld: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		before := usedMemory(b, e.rdb)
+		b.StartTimer()
+		sum, err := im.GenerateCustomers(context.Background(), n, 1)
+		b.StopTimer()
+		if err != nil {
+			b.Fatalf("%v: %v", err, sum.Errors)
+		}
+		mem := usedMemory(b, e.rdb) - before
+		b.ReportMetric(sum.Rate(), "customers/s")
+		b.ReportMetric(float64(mem)/(1<<20), "redis-MiB")
+		b.ReportMetric(float64(mem)/float64(n), "redis-B/customer")
+		b.ReportMetric(float64(sum.Keys)/float64(n), "keys/customer")
+		b.StartTimer()
+	}
+}
+
+func usedMemory(b *testing.B, rdb *redis.Client) int64 {
+	info, err := rdb.Info(context.Background(), "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	b.Fatal("no used_memory in INFO memory")
+	return 0
+}
