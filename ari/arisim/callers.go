@@ -293,42 +293,57 @@ func (s *Server) pressDigits(c *Call, digits string, i int) {
 	s.chanTimer(c.caller, 350*time.Millisecond, next)
 }
 
-// heardStart/heardEnd record media played on a call's Stasis channel and
-// wake a waiting script step.
+// heardStart/heardEnd record media played to a call's Stasis channel,
+// directly or through its bridge, and wake a waiting script step.
 func (s *Server) heardStart(p *playback, uri string) {
-	c := callOf(p)
-	if c == nil {
-		return
-	}
-	c.playing = append(c.playing, uri)
-	c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.clk.now()})
-	if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitStart && strings.Contains(uri, c.steps[c.pc].arg) {
-		c.blocked = false
-		c.pc++
-		s.wake(c)
+	for _, c := range callsOf(p) {
+		c.playing = append(c.playing, uri)
+		c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.clk.now()})
+		if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitStart && strings.Contains(uri, c.steps[c.pc].arg) {
+			c.blocked = false
+			c.pc++
+			s.wake(c)
+		}
 	}
 }
 
 func (s *Server) heardEnd(p *playback, status string) {
-	c := callOf(p)
-	if c == nil {
-		return
-	}
 	uri := p.media[p.idx]
-	if i := slices.Index(c.playing, uri); i >= 0 {
+	for _, c := range callsOf(p) {
+		i := slices.Index(c.playing, uri)
+		if i < 0 {
+			continue // joined the bridge while it played
+		}
 		c.playing = slices.Delete(c.playing, i, i+1)
-	}
-	for i := len(c.rep.Heard) - 1; i >= 0; i-- {
-		if h := &c.rep.Heard[i]; h.Media == uri && h.End.IsZero() {
-			h.End, h.Status = s.clk.now(), status
-			break
+		for i := len(c.rep.Heard) - 1; i >= 0; i-- {
+			if h := &c.rep.Heard[i]; h.Media == uri && h.End.IsZero() {
+				h.End, h.Status = s.clk.now(), status
+				break
+			}
+		}
+		if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitEnd && strings.Contains(uri, c.steps[c.pc].arg) {
+			c.blocked = false
+			c.pc++
+			s.wake(c)
 		}
 	}
-	if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitEnd && strings.Contains(uri, c.steps[c.pc].arg) {
-		c.blocked = false
-		c.pc++
-		s.wake(c)
+}
+
+// callsOf lists the placed calls that hear p.
+func callsOf(p *playback) []*Call {
+	var chans []*channel
+	if p.ch != nil {
+		chans = []*channel{p.ch}
+	} else if p.br != nil {
+		chans = p.br.channels
 	}
+	var out []*Call
+	for _, ch := range chans {
+		if ch.call != nil && ch.call.stasis == ch {
+			out = append(out, ch.call)
+		}
+	}
+	return out
 }
 
 // wake continues a script outside the current event cascade.
@@ -337,11 +352,4 @@ func (s *Server) wake(c *Call) {
 		return
 	}
 	s.chanTimer(c.caller, 0, func() { s.runScript(c) })
-}
-
-func callOf(p *playback) *Call {
-	if p.ch == nil || p.ch.call == nil || p.ch.call.stasis != p.ch {
-		return nil
-	}
-	return p.ch.call
 }

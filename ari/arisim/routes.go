@@ -57,5 +57,22 @@ func (s *Server) routes() http.Handler {
 	h("PUT /ari/deviceStates/{name}", s.handlePutDevice)
 	h("DELETE /ari/deviceStates/{name}", s.handleDeleteDevice)
 
-	return s.withAuth(s.withStall(m))
+	return s.withTracking(s.withAuth(s.withStall(m)))
+}
+
+// withTracking counts in-flight requests so Close can wait for them; after
+// Close every request gets 503.
+func (s *Server) withTracking(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			writeMsg(w, http.StatusServiceUnavailable, "Asterisk is shutting down")
+			return
+		}
+		s.connWG.Add(1)
+		s.mu.Unlock()
+		defer s.connWG.Done()
+		next.ServeHTTP(w, r)
+	})
 }
