@@ -96,6 +96,7 @@ type Controller struct {
 	draining  atomic.Bool
 	running   atomic.Bool
 	unknown   atomic.Int64 // events dropped because DecodeEvent does not know them
+	pongs     atomic.Int64 // keep-alive pongs received (tests)
 
 	handler Handler
 	wg      sync.WaitGroup // call goroutines, resyncs, drain continues

@@ -109,7 +109,11 @@ func (c *Controller) dial(ctx context.Context) (*websocket.Conn, error) {
 	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(c.opts.Username+":"+c.opts.Password)))
 	dctx, cancel := context.WithTimeout(ctx, c.opts.RequestTimeout)
 	defer cancel()
-	conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{HTTPClient: c.wsHTTP, HTTPHeader: h})
+	conn, resp, err := websocket.Dial(dctx, u.String(), &websocket.DialOptions{
+		HTTPClient:     c.wsHTTP,
+		HTTPHeader:     h,
+		OnPongReceived: func(context.Context, []byte) { c.pongs.Add(1) },
+	})
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -13,6 +16,7 @@ import (
 	cyari "github.com/CyCoreSystems/ari/v5"
 	"github.com/CyCoreSystems/ari/v5/client/native"
 	"github.com/CyCoreSystems/ari/v5/stdbus"
+	"github.com/coder/websocket"
 	"github.com/rotisserie/eris"
 	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
 )
@@ -193,4 +197,57 @@ func TestApplicationReplacedIsReported(t *testing.T) {
 	hs := start(t, func(context.Context, Call) {})
 	dialRaw(t, hs.sim) // a second connection takes the app
 	hs.obs.waitFor(t, "ApplicationReplaced", func(o *testObserver) bool { return o.replaced == 1 })
+}
+
+func TestKeepAlivePingsKeepAHealthySocket(t *testing.T) {
+	leakCheck(t)
+	hs := start(t, func(context.Context, Call) {}, func(o *Options) { o.PingInterval = 5 * time.Millisecond })
+	eventually(t, "three pongs", func() bool { return hs.ctrl.pongs.Load() >= 3 })
+	hs.obs.mu.Lock()
+	defer hs.obs.mu.Unlock()
+	if hs.obs.reconnects != 0 || !hs.obs.up {
+		t.Errorf("reconnects = %d, up = %v: pings must not disturb a healthy socket", hs.obs.reconnects, hs.obs.up)
+	}
+}
+
+func TestKeepAliveDetectsADeadPeer(t *testing.T) {
+	leakCheck(t)
+	var accepted atomic.Int64
+	quit := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ari/events" {
+			http.NotFound(w, r)
+			return
+		}
+		conn, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer conn.CloseNow()
+		accepted.Add(1)
+		// A peer that is gone without a FIN: it never reads, so never pongs.
+		select {
+		case <-quit:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(quit) })
+	ctrl, err := NewController(Options{
+		URL: srv.URL + "/ari", WebsocketURL: "ws" + strings.TrimPrefix(srv.URL, "http") + "/ari/events",
+		Username: testUser, Password: testPass, Application: testApp,
+		RequestTimeout: 100 * time.Millisecond, ReconnectMin: time.Millisecond, ReconnectMax: 10 * time.Millisecond,
+		PingInterval: 10 * time.Millisecond, Logger: testLogger(t),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ctrl.Run(ctx, func(context.Context, Call) {}) }()
+	eventually(t, "a reconnect after unanswered pings", func() bool { return accepted.Load() >= 2 })
+	cancel()
+	if err := recv(t, done, "Run"); err != nil {
+		t.Errorf("Run: %v", err)
+	}
 }
