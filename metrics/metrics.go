@@ -158,3 +158,13 @@ func (f factory) histogramVec(name, help string, buckets []float64, labels ...st
 	f.reg.MustRegister(h)
 	return h
 }
+
+// Lookup counts one customer look-up and observes its latency. kind and
+// result come from segmentation's closed sets.
+func (m *Metrics) Lookup(kind, result string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.lookups.WithLabelValues(kind, result).Inc()
+	m.lookupDuration.WithLabelValues(kind).Observe(d.Seconds())
+}

@@ -102,3 +102,34 @@ func TestGreetingBands(t *testing.T) {
 		})
 	}
 }
+
+// TestIncidentWindow: an incident is announced between its start and its
+// expected end only.
+func TestIncidentWindow(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	tests := []struct {
+		name      string
+		utc       string
+		announced bool
+	}{
+		{"before the start", "2026-11-26T21:00:00Z", false},
+		{"ongoing", "2026-11-27T03:00:00Z", true},
+		{"after the expected end", "2026-11-27T09:00:01Z", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at, err := time.Parse(time.RFC3339, tt.utc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.setNow(at)
+			r, tr := w.call(t, arisim.Caller{Number: aniIncident, Script: []arisim.Step{arisim.WaitForPrompt("menu-main"), hangUp}})
+			if got := heardPromptSub(tr, "incident-generic"); got != tt.announced {
+				t.Errorf("incident announced %v, want %v; heard %v", got, tt.announced, heard(tr))
+			}
+			if r.Outcome != router.OutcomeAbandonedIVR || r.AbandonStage != router.StageMenu {
+				t.Errorf("outcome %q stage %q", r.Outcome, r.AbandonStage)
+			}
+		})
+	}
+}

@@ -102,7 +102,7 @@ func (c *callFlow) announceIncident() bool {
 	var inc *segmentation.Incident
 	for _, p := range cu.Products {
 		r, err := c.f.Customers.Incident(c.ctx, p, cu.Region)
-		if err == nil && r.Found {
+		if err == nil && r.Found && ongoing(r.Incident, c.f.now()) {
 			inc = r.Incident
 			break
 		}
@@ -328,13 +328,25 @@ func (c *callFlow) sayTime(t time.Time) []string {
 	if loc != nil {
 		t = t.In(loc)
 	}
-	return []string{
+	out := []string{
 		"number:" + strconv.Itoa(t.Day()),
 		c.media("month-" + twoDigits(int(t.Month()))),
 		c.media("at-time"),
 		"number:" + strconv.Itoa(t.Hour()),
-		"number:" + strconv.Itoa(t.Minute()),
 	}
+	if t.Minute() != 0 { // "pukul 14", not "pukul 14 0"
+		out = append(out, "number:"+strconv.Itoa(t.Minute()))
+	}
+	return out
+}
+
+// ongoing: an incident is announced from its start until its expected end
+// (an open-ended one until the CRM removes it).
+func ongoing(inc *segmentation.Incident, now time.Time) bool {
+	if !inc.StartedAt.IsZero() && now.Before(inc.StartedAt) {
+		return false
+	}
+	return inc.ExpectedEnd.IsZero() || now.Before(inc.ExpectedEnd)
 }
 
 func twoDigits(n int) string {
