@@ -9,7 +9,9 @@ import (
 // (DESIGN §3). It is built on CyCoreSystems/ari handles and ext/play. Every
 // method is bounded by the controller's request timeout and returns promptly
 // once ctx ends; after the caller has left Stasis, methods return an error
-// wrapping ErrCallGone.
+// wrapping ErrCallGone. Call the methods from the handler's goroutine only
+// (the call's state, e.g. its type-ahead DTMF buffer, is owned by it); to
+// stop a Play or Gather early (an agent answered), cancel the ctx passed in.
 type Call interface {
 	// ID is the Asterisk channel id of the caller's channel.
 	ID() string
