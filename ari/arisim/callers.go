@@ -37,6 +37,7 @@ type Step struct {
 	kind stepKind
 	d    time.Duration
 	arg  string
+	prio int // dialplan priority shown on a Local caller half (0 = next)
 }
 
 // Wait pauses the script for d (sim time).
@@ -206,6 +207,7 @@ func (s *Server) runScript(c *Call) {
 			return
 		}
 		st := c.steps[c.pc]
+		s.showStep(c, st)
 		switch st.kind {
 		case stepWait:
 			c.pc++
@@ -232,14 +234,34 @@ func (s *Server) runScript(c *Call) {
 		case stepHangUp:
 			c.pc++
 			c.setHungUpBy("caller")
-			if c.caller.tech == "PJSIP" {
+			if c.caller == c.stasis {
 				s.hangup(c.caller, byRemote, 16)
 			} else {
-				s.dialplanEvent(c.caller, "Hangup", "", c.caller.dp.Priority+1, false)
 				s.hangup(c.caller, byDialplan, 16)
 			}
 			return
 		}
+	}
+}
+
+// showStep moves a Local caller half's dialplan location to the step, as
+// [caller-sim] would (ChannelDialplan, seen by subscribeAll apps).
+func (s *Server) showStep(c *Call, st Step) {
+	ch := c.caller
+	if ch == c.stasis || ch.tech != "Local" {
+		return
+	}
+	prio := st.prio
+	if prio == 0 {
+		prio = ch.dp.Priority + 1
+	}
+	switch st.kind {
+	case stepWait:
+		s.dialplanEvent(ch, "Wait", secsText(st.d), prio, false)
+	case stepPress:
+		s.dialplanEvent(ch, "SendDTMF", st.arg, prio, false)
+	case stepHangUp:
+		s.dialplanEvent(ch, "Hangup", "", prio, false)
 	}
 }
 

@@ -339,9 +339,12 @@ func scriptFromVars(v map[string]string) []Step {
 		}
 		return time.Duration(def * float64(time.Second))
 	}
-	steps := []Step{Wait(secs("WAIT1", 3))}
+	// priorities as in extensions.conf: Answer 1, Wait 2, GotoIf 3,
+	// SendDTMF 4, Wait 5, Hangup 6
+	at := func(st Step, prio int) Step { st.prio = prio; return st }
+	steps := []Step{at(Wait(secs("WAIT1", 3)), 2)}
 	if d := v["DTMF_SCRIPT"]; d != "" {
-		steps = append(steps, Press(d))
+		steps = append(steps, at(Press(d), 4))
 	}
-	return append(steps, Wait(secs("WAIT2", 60)), HangUp())
+	return append(steps, at(Wait(secs("WAIT2", 60)), 5), at(HangUp(), 6))
 }
