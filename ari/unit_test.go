@@ -251,3 +251,36 @@ func TestKeepAliveDetectsADeadPeer(t *testing.T) {
 		t.Errorf("Run: %v", err)
 	}
 }
+
+func TestPlayStopsWhenItsContextEnds(t *testing.T) {
+	leakCheck(t)
+	type res struct {
+		err, after error
+	}
+	out := make(chan res, 1)
+	hs := start(t, func(ctx context.Context, call Call) {
+		var r res
+		defer func() { out <- r }()
+		if r.err = call.Answer(ctx); r.err != nil {
+			return
+		}
+		// e.g. the agent answered: the router ends the announcement's ctx.
+		pctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		_, r.err = call.Play(pctx, PlayOptions{Media: []string{"sound:long"}})
+		r.after = call.Hangup(ctx, "normal") // the call itself goes on
+	})
+	c := hs.place(arisim.Caller{})
+	r := recv(t, out, "handler")
+	if !errors.Is(r.err, context.DeadlineExceeded) || errors.Is(r.err, ErrCallGone) {
+		t.Errorf("Play error = %v, want context.DeadlineExceeded", r.err)
+	}
+	if r.after != nil {
+		t.Errorf("Hangup after the cancelled Play: %v", r.after)
+	}
+	tr := waitDone(t, c)
+	if got := heard(tr); len(got) != 1 || got[0] != "sound:long=stopped" {
+		t.Errorf("heard %v, want the long prompt stopped", got)
+	}
+	hs.waitIdle()
+}
