@@ -169,6 +169,38 @@ func TestWebSocketDropMidCall(t *testing.T) {
 		hs.waitIdle()
 	})
 
+	t.Run("resync survives a stalled listing", func(t *testing.T) {
+		leakCheck(t)
+		answered := make(chan struct{}, 1)
+		out := make(chan outcome, 1)
+		hs := start(t, func(ctx context.Context, call Call) {
+			o := outcome{}
+			defer func() { out <- o }()
+			if o.err = call.Answer(ctx); o.err != nil {
+				return
+			}
+			answered <- struct{}{}
+			if _, o.err = call.Play(ctx, PlayOptions{Media: []string{"sound:long"}}); o.err != nil {
+				return
+			}
+			o.err = call.Hangup(ctx, "normal")
+		}, func(o *Options) { o.RequestTimeout = 200 * time.Millisecond })
+		c := hs.place(arisim.Caller{})
+		recv(t, answered, "answer")
+		restore := hs.sim.StallRequests(func(m, p string) bool { return strings.HasPrefix(p, "/ari/applications/") }, time.Minute)
+		hs.sim.DropWebSockets()
+		hs.obs.waitFor(t, "a timed-out listing", func(o *testObserver) bool { return o.failed["get_application"] >= 1 })
+		restore()
+		hs.obs.waitFor(t, "resync after the stall", func(o *testObserver) bool { return o.resyncs >= 2 })
+		if o := recv(t, out, "handler outcome"); o.err != nil {
+			t.Fatalf("handler: %v", o.err)
+		}
+		if r := waitDone(t, c); r.HungUpBy != "controller" {
+			t.Errorf("hungUpBy = %q", r.HungUpBy)
+		}
+		hs.waitIdle()
+	})
+
 	t.Run("unowned channel is adopted", func(t *testing.T) {
 		leakCheck(t)
 		sim := newSim(t, 0.01)
