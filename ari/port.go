@@ -6,7 +6,9 @@ import (
 )
 
 // Call is the narrow call-control port the router uses for one inbound call
-// (DESIGN §3). It is built on CyCoreSystems/ari handles and ext/play. Every
+// (DESIGN §3). It is built on CyCoreSystems/ari handles (playback: one
+// pre-identified playback per media item rather than ext/play, see Play in
+// media.go for why). Every
 // method is bounded by the controller's request timeout and returns promptly
 // once ctx ends; after the caller has left Stasis, methods return an error
 // wrapping ErrCallGone. Call the methods from the handler's goroutine only
