@@ -44,6 +44,9 @@ func (s *Server) mediaDuration(uri string) time.Duration {
 	}
 	scheme, rest, _ := strings.Cut(uri, ":")
 	switch scheme {
+	case "tone":
+		// tones play until stopped
+		return 24 * time.Hour
 	case "digits", "characters":
 		return time.Duration(len(rest)) * perDigit
 	case "number":

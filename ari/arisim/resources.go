@@ -239,3 +239,59 @@ func (s *Server) handleDeleteDevice(w http.ResponseWriter, r *http.Request) {
 	delete(s.devices, name)
 	writeNoContent(w)
 }
+
+// handleAppSubscribe implements POST/DELETE /applications/{name}/subscription
+// for channel: and bridge: event sources (others are accepted and ignored).
+func (s *Server) handleAppSubscribe(w http.ResponseWriter, r *http.Request) {
+	p, _ := readParams(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	name := r.PathValue("name")
+	sources := p.list("eventSource")
+	if len(sources) == 0 {
+		writeMsg(w, http.StatusBadRequest, "Missing parameter eventSource")
+		return
+	}
+	if _, ok := s.appJSON(name); !ok {
+		writeMsg(w, http.StatusNotFound, "Application not found")
+		return
+	}
+	subscribe := r.Method == http.MethodPost
+	var apply []func()
+	for _, src := range sources {
+		kind, id, _ := strings.Cut(src, ":")
+		switch kind {
+		case "channel":
+			ch := s.channels[id]
+			if ch == nil {
+				writeMsg(w, http.StatusUnprocessableEntity, "Event source does not exist")
+				return
+			}
+			apply = append(apply, func() { setWatch(ch.watchers, name, subscribe) })
+		case "bridge":
+			b := s.bridges[id]
+			if b == nil {
+				writeMsg(w, http.StatusUnprocessableEntity, "Event source does not exist")
+				return
+			}
+			apply = append(apply, func() { setWatch(b.watchers, name, subscribe) })
+		case "endpoint", "deviceState":
+		default:
+			writeMsg(w, http.StatusBadRequest, "Invalid event source URI scheme")
+			return
+		}
+	}
+	for _, f := range apply {
+		f()
+	}
+	j, _ := s.appJSON(name)
+	writeJSON(w, http.StatusOK, j)
+}
+
+func setWatch(m map[string]bool, app string, on bool) {
+	if on {
+		m[app] = true
+	} else {
+		delete(m, app)
+	}
+}

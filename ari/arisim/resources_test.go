@@ -47,6 +47,15 @@ func TestRESTResources(t *testing.T) {
 				{"GET", "/channels/" + id + "/variable", url.Values{"variable": {"X"}}, 200, `{"value":"1"}`},
 			}
 		}},
+		{"application subscriptions", func(id string) []step {
+			return []step{
+				{"POST", "/applications/tenesa-ivr/subscription", url.Values{"eventSource": {"channel:" + id}}, 200, `"channel_ids":["` + id + `"]`},
+				{"POST", "/applications/tenesa-ivr/subscription", url.Values{"eventSource": {"channel:nope"}}, 422, "Event source does not exist"},
+				{"POST", "/applications/nope/subscription", url.Values{"eventSource": {"channel:" + id}}, 404, "Application not found"},
+				{"POST", "/applications/tenesa-ivr/subscription", nil, 400, ""},
+				{"DELETE", "/applications/tenesa-ivr/subscription", url.Values{"eventSource": {"channel:" + id}}, 200, `"channel_ids":[]`},
+			}
+		}},
 		{"hangup reasons", func(id string) []step {
 			return []step{
 				{"DELETE", "/channels/" + id, url.Values{"reason": {"sleepy"}}, 400, "Invalid reason"},

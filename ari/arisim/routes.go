@@ -13,6 +13,8 @@ func (s *Server) routes() http.Handler {
 	h("GET /ari/asterisk/ping", s.handlePing)
 	h("GET /ari/applications", s.handleListApps)
 	h("GET /ari/applications/{name}", s.handleGetApp)
+	h("POST /ari/applications/{name}/subscription", s.handleAppSubscribe)
+	h("DELETE /ari/applications/{name}/subscription", s.handleAppSubscribe)
 
 	h("GET /ari/channels", s.handleListChannels)
 	h("POST /ari/channels", s.handleOriginate)
