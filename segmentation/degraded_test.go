@@ -43,21 +43,27 @@ func TestRedisDownOrHung(t *testing.T) {
 				if err != nil || !r.Degraded || r.Found || r.Outcome != seg.ResultDegraded {
 					t.Fatalf("look-up %d with Redis %s: %+v, %v", i, c.name, r, err)
 				}
-				if took > budget+40*time.Millisecond {
+				// Slack for a loaded machine; without the budget a hung
+				// Redis would hold the call for read_timeout × retries.
+				if took > budget+150*time.Millisecond {
 					t.Fatalf("look-up %d took %s, budget %s", i, took, budget)
 				}
 			}
 			if !f.res.BreakerOpen() {
 				t.Fatal("breaker still closed after 3 failures")
 			}
+			accepted := proxy.Accepted()
 			start := time.Now()
 			r, err := f.res.BySID(ctx, "470302000101")
-			if err != nil || !r.Degraded || r.Outcome != seg.ResultBreakerOpen || time.Since(start) > 5*time.Millisecond {
+			if err != nil || !r.Degraded || r.Outcome != seg.ResultBreakerOpen || time.Since(start) > budget {
 				t.Fatalf("with the breaker open: %+v, %v in %s", r, err, time.Since(start))
 			}
 			tr, err := f.res.Ticket(ctx, "470301000101")
 			if err != nil || !tr.Degraded || tr.Found {
 				t.Fatalf("ticket with the breaker open: %+v, %v", tr, err)
+			}
+			if n := proxy.Accepted(); n != accepted {
+				t.Fatalf("%d connections to Redis with the breaker open", n-accepted)
 			}
 			// A caller already in the cache is still recognised.
 			if r, err := f.res.ByANI(ctx, "+6281234567890"); err != nil || !r.Found || r.Source != seg.SourceCache {

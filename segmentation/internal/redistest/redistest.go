@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,7 +100,11 @@ type Proxy struct {
 	mode   Mode
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
+	nconn  atomic.Int64
 }
+
+// Accepted counts the client connections accepted so far.
+func (p *Proxy) Accepted() int64 { return p.nconn.Load() }
 
 // StartProxy listens on a free loopback port and forwards to target.
 func StartProxy(tb testing.TB, target string) *Proxy {
@@ -162,6 +167,7 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
+		p.nconn.Add(1)
 		if !p.track(c) {
 			c.Close()
 			continue
