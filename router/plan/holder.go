@@ -48,6 +48,9 @@ func (h *Holder) Reload(load func() (*configs.Config, error)) error {
 	if err != nil {
 		return err
 	}
+	if cfg == nil {
+		return errors.New("plan: reload: the loader returned no configuration")
+	}
 	p, err := Compile(cfg)
 	if err != nil {
 		return err
