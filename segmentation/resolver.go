@@ -159,7 +159,8 @@ func (r *Resolver) BreakerOpen() bool { return r.br.isOpen() }
 func (r *Resolver) ByANI(ctx context.Context, raw string) (Result, error) {
 	start := r.now()
 	var buf [maxDigits + 4]byte
-	if cand, ok := r.num.Candidate(buf[:0], raw); ok && r.ani != nil {
+	cand, ok := r.num.Candidate(buf[:0], raw)
+	if ok && r.ani != nil {
 		if e, hit := r.ani.get(cand, start.UnixNano(), r.version.Load()); hit {
 			return r.cached(KindANI, e, start), nil
 		}
@@ -168,6 +169,11 @@ func (r *Resolver) ByANI(ctx context.Context, raw string) (Result, error) {
 	if err != nil {
 		r.obs.LookupDone(KindANI, ResultInvalid, r.now().Sub(start))
 		return Result{Kind: KindANI, Outcome: ResultInvalid}, err
+	}
+	if r.ani != nil && string(cand) != e164 { // "62…" read as a national number after all
+		if e, hit := r.ani.get([]byte(e164), start.UnixNano(), r.version.Load()); hit {
+			return r.cached(KindANI, e, start), nil
+		}
 	}
 	return r.customer(ctx, KindANI, e164, r.ani, start)
 }

@@ -89,7 +89,7 @@ products,phones,service_ids,account_manager for customers; list fields
 			im, err := importer.New(importer.Options{
 				Repository: stack.Repo, Rules: stack.Rules, MaxErrors: maxErrors,
 				BatchSize: batch, Workers: workers, KeepOld: keepOld, AllowEmpty: allowEmpty,
-				Progress: importer.ProgressPrinter(env.Stderr, isTerminal(env.Stderr)),
+				Progress: importer.ProgressPrinter(env.Stderr, stderrIsTerminal(env.Stderr)),
 				Logger:   log,
 			})
 			if err != nil {
@@ -152,7 +152,7 @@ func writeGenerated(env *cliEnv, path string, n int, seed uint64) error {
 	return nil
 }
 
-func isTerminal(w any) bool {
+func stderrIsTerminal(w any) bool {
 	f, ok := w.(*os.File)
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }

@@ -214,10 +214,14 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	var rows, bad, imported, keys atomic.Int64
 	var errMu sync.Mutex
 	var rowErrs []RowError
+	// Only the committer adds errors, in input order: keeping the first
+	// KeepErrors keeps the lowest line numbers.
 	addErr := func(e RowError) {
 		bad.Add(1)
 		errMu.Lock()
-		rowErrs = append(rowErrs, e)
+		if len(rowErrs) < im.o.KeepErrors {
+			rowErrs = append(rowErrs, e)
+		}
 		errMu.Unlock()
 	}
 
@@ -372,8 +376,8 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 				}
 				kept = append(kept, it)
 			}
-			if max := im.o.MaxErrors; max >= 0 && bad.Load() > int64(max) {
-				fail(fmt.Errorf("%s: %w: %d bad rows, --max-errors is %d", sp.dataset, ErrTooManyErrors, bad.Load(), max))
+			if limit := im.o.MaxErrors; limit >= 0 && bad.Load() > int64(limit) {
+				fail(fmt.Errorf("%s: %w: %d bad rows, --max-errors is %d", sp.dataset, ErrTooManyErrors, bad.Load(), limit))
 				return
 			}
 			if len(kept) == 0 {
@@ -408,9 +412,9 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	close(progStop)
 	<-progDone
 
-	sort.Slice(rowErrs, func(i, j int) bool { return rowErrs[i].Line < rowErrs[j].Line })
+	sort.SliceStable(rowErrs, func(i, j int) bool { return rowErrs[i].Line < rowErrs[j].Line })
 	sum.Rows, sum.Bad, sum.Imported, sum.Keys = rows.Load(), bad.Load(), imported.Load(), keys.Load()
-	sum.Errors = rowErrs[:min(len(rowErrs), im.o.KeepErrors)]
+	sum.Errors = rowErrs
 
 	err = context.Cause(ctx)
 	if err == nil && sum.Imported == 0 && !im.o.AllowEmpty {
