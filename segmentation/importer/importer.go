@@ -342,7 +342,11 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		defer wg.Done()
 		defer close(writes)
 		seed := maphash.MakeSeed()
-		owner := make(map[uint64]int32) // key hash → line of its first row
+		hint := totalRows * 3 // about 3 keys per customer; a file: ~40 bytes per key
+		if hint == 0 {
+			hint = totalBytes / 40
+		}
+		owner := make(map[uint64]int32, min(hint, 1<<26)) // key hash → line of its first row
 		claim := func(line int, suffix string) (int32, bool) {
 			h := maphash.String(seed, suffix)
 			if l, dup := owner[h]; dup {
@@ -458,7 +462,7 @@ func (im *Importer) abort(ctx context.Context, d seg.Dataset, v int64, log zerol
 func (im *Importer) write(ctx context.Context, base string, items []item) (int64, error) {
 	rdb := im.o.Repository.Client()
 	pipe := rdb.Pipeline()
-	var mset []any
+	mset := make([]any, 0, 6*len(items))
 	var n int64
 	for _, it := range items {
 		pipe.HSet(ctx, base+it.hash, it.fields...)
