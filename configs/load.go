@@ -325,6 +325,9 @@ func unknownKeys(file string, n *yaml.Node, t reflect.Type, prefix string) Probl
 }
 
 func joinKey(prefix, k string) string {
+	if k == "" {
+		k = `""` // an empty key (e.g. an anchor with no name) still gets a path
+	}
 	if prefix == "" {
 		return k
 	}
