@@ -81,3 +81,11 @@ func (p *Plan) skills(a Attrs, queue string) []string {
 	}
 	return out
 }
+
+// Queues lists every configured queue name, sorted: the closed set of queue
+// label values for metrics and the queueing side.
+func (p *Plan) Queues() []string { return sortedNames(p.queues) }
+
+// DefaultQueue is the queue of callers no rule matches and of callers not
+// identified.
+func (p *Plan) DefaultQueue() string { return p.defaultQueue }

@@ -103,7 +103,7 @@ type Plan struct {
 
 	Identification Identification
 	Prompts        Prompts
-	Regions        map[string]string // region → WIB|WITA|WIT
+	Regions        map[string]string // lower-case region → WIB|WITA|WIT
 	Segments       map[string]configs.SegmentRule
 	Tiers          map[string]int
 	Handoff        Handoff

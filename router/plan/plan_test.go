@@ -113,6 +113,9 @@ func TestDefaultTree(t *testing.T) {
 	if got := p.Media("en", p.Root.Prompt); got != "sound:tenesa/en/menu-main" {
 		t.Errorf("Media = %q", got)
 	}
+	if q := p.Queues(); len(q) != 12 || !slices.Contains(q, p.DefaultQueue()) || !slices.IsSorted(q) {
+		t.Errorf("Queues() = %v, default %q", q, p.DefaultQueue())
+	}
 	if p.Version == "" || p.Version != defaultPlan(t).Version {
 		t.Errorf("version %q must be stable for the same config", p.Version)
 	}
