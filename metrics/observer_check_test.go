@@ -17,7 +17,7 @@ var _ ari.Observer = (*metrics.Metrics)(nil)
 
 func TestNilMetricsIsSafe(t *testing.T) {
 	var m *metrics.Metrics
-	m.CallOutcome("DES", "greeted")
+	m.CallOutcome("DES", "agent_answered")
 	m.Connected(true)
 	m.RequestFailed("answer", 404)
 	m.Greeting("pagi", true)
@@ -28,7 +28,7 @@ func TestCollectors(t *testing.T) {
 	active := 3.0
 	m := metrics.New(reg, func() float64 { return active })
 	m.CallOutcome("", "abandoned_ivr")
-	m.CallOutcome("DES", "greeted")
+	m.CallOutcome("DES", "agent_answered")
 	m.Connected(true)
 	m.Reconnect()
 	m.UnknownEvent("ChannelToneDetected")
@@ -39,7 +39,7 @@ func TestCollectors(t *testing.T) {
 		name, metric, want string
 	}{
 		{"outcome unidentified", "tenesa_calls_total", `tenesa_calls_total{outcome="abandoned_ivr",segment="unidentified"} 1`},
-		{"outcome by segment", "tenesa_calls_total", `tenesa_calls_total{outcome="greeted",segment="DES"} 1`},
+		{"outcome by segment", "tenesa_calls_total", `tenesa_calls_total{outcome="agent_answered",segment="DES"} 1`},
 		{"connected", "tenesa_ari_connected", `tenesa_ari_connected 1`},
 		{"reconnects", "tenesa_ari_reconnects_total", `tenesa_ari_reconnects_total 1`},
 		{"unknown events", "tenesa_ari_unknown_events_total", `tenesa_ari_unknown_events_total{type="ChannelToneDetected"} 1`},

@@ -21,15 +21,11 @@ const (
 	OutcomeAbandonedIVR   Outcome = "abandoned_ivr"
 	OutcomeAbandonedQueue Outcome = "abandoned_queue"
 	OutcomeFailed         Outcome = "failed"
-	// OutcomeGreeted ends a call that heard the whole greeting and was hung
-	// up by the controller: the foundation-stage flow, until the SOP flow
-	// (identification, menu, queue) replaces it.
-	OutcomeGreeted Outcome = "greeted"
 )
 
 // Outcomes lists every outcome (for metric pre-registration and tests).
 var Outcomes = []Outcome{OutcomeAgentAnswered, OutcomeSelfServed, OutcomeWrongSegment,
-	OutcomeAbandonedIVR, OutcomeAbandonedQueue, OutcomeFailed, OutcomeGreeted}
+	OutcomeAbandonedIVR, OutcomeAbandonedQueue, OutcomeFailed}
 
 // Stage is where in the SOP a call was when it ended early.
 type Stage string

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -134,6 +136,8 @@ against it, and prints what each caller heard and the call's handling record.`,
 			})}
 			runDone := make(chan error, 1)
 			go func() { runDone <- app.ctl.Run(ctx, app.flow.Handle) }()
+			// whatever happens below, the controller and its calls end before we return
+			defer func() { cancel(); <-runDone }()
 			if err := waitFor(ctx, app.ctl.Connected); err != nil {
 				return fmt.Errorf("controller did not connect to the simulator: %w", err)
 			}
@@ -155,8 +159,6 @@ against it, and prints what each caller heard and the call's handling record.`,
 			if err := waitFor(ctx, func() bool { mu.Lock(); defer mu.Unlock(); return len(records) == len(calls) }); err != nil {
 				return fmt.Errorf("handling records missing: %w", err)
 			}
-			cancel()
-			<-runDone
 			mu.Lock()
 			defer mu.Unlock()
 			printDemo(env.Stdout, callers, calls, records, cfg.Redis.KeyPrefix+"records")
@@ -202,7 +204,15 @@ func loadSample(ctx context.Context, rc configs.Redis, sc configs.Segmentation, 
 		if err != nil {
 			return fmt.Errorf("sample data: %w (run the demo from the repository root, or pass --sample)", err)
 		}
-		sum, err := f.run(ctx, importer.Source{R: fh, Format: importer.FormatCSV})
+		var src io.Reader = fh
+		if f.name == "incidents.csv" {
+			// the sample's outages are dated; the demo shows them as ongoing
+			if src, err = incidentsNow(fh, time.Now()); err != nil {
+				fh.Close()
+				return fmt.Errorf("sample data %s: %w", path, err)
+			}
+		}
+		sum, err := f.run(ctx, importer.Source{R: src, Format: importer.FormatCSV})
 		fh.Close()
 		if err != nil {
 			return fmt.Errorf("import %s: %w", path, err)
@@ -210,6 +220,30 @@ func loadSample(ctx context.Context, rc configs.Redis, sc configs.Segmentation, 
 		fmt.Fprintf(out, "loaded %s\n", sum)
 	}
 	return nil
+}
+
+// incidentsNow rewrites an incidents CSV so every outage started an hour ago
+// and is expected to end in three hours (open-ended ones stay open-ended).
+func incidentsNow(r io.Reader, now time.Time) (io.Reader, error) {
+	rows, err := csv.NewReader(r).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	for i, row := range rows {
+		if i > 0 && len(row) == 5 {
+			row[3] = now.Add(-time.Hour).Format(time.RFC3339)
+			if row[4] != "" {
+				row[4] = now.Add(3 * time.Hour).Format(time.RFC3339)
+			}
+		}
+		if err := w.Write(row); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return &buf, w.Error()
 }
 
 func waitFor(ctx context.Context, cond func() bool) error {
