@@ -33,7 +33,7 @@ func Addr() string {
 func Client(tb testing.TB, addr ...string) *redis.Client {
 	tb.Helper()
 	a := Addr()
-	if len(addr) > 0 {
+	if len(addr) > 0 && addr[0] != "" {
 		a = addr[0]
 	}
 	c := redis.NewClient(&redis.Options{Addr: a, ContextTimeoutEnabled: true, MaxRetries: 1})
