@@ -274,7 +274,7 @@ func printDemo(w io.Writer, callers []demoCaller, calls []*arisim.Call, records 
 			where = "stage " + string(r.AbandonStage)
 		}
 		if r.Outcome == router.OutcomeWrongSegment {
-			where = "continue → " + c.Transcript().Vars["TENESA_NEXT"]
+			where = "continue → " + c.Transcript().ContinuedTo
 		}
 		seg := r.Segment
 		if r.Tier != "" {

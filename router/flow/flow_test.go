@@ -83,8 +83,8 @@ func TestPaths(t *testing.T) {
 			outcome: router.OutcomeWrongSegment, method: "ani",
 			heard: []string{"greeting-", "redirect-consumer"}, notHeard: []string{"menu-main"},
 			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
-				if tr.HungUpBy != "continue" || tr.Vars["TENESA_NEXT"] != "147" {
-					t.Errorf("hung up by %q, TENESA_NEXT %q: want continue to 147", tr.HungUpBy, tr.Vars["TENESA_NEXT"])
+				if tr.HungUpBy != "continue" || tr.ContinuedTo != "tenesa-after-ivr,147,1" {
+					t.Errorf("hung up by %q, continued to %q: want continue to tenesa-after-ivr,147,1", tr.HungUpBy, tr.ContinuedTo)
 				}
 				if r.SegmentServed == nil || *r.SegmentServed {
 					t.Error("segment_served must be false")

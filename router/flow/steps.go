@@ -81,15 +81,14 @@ func (c *callFlow) redirect() {
 	}
 }
 
-// continueTo gives the caller back to the dialplan after Stasis, which goes
-// on to [tenesa-after-ivr] ${TENESA_NEXT} (deployments/asterisk): "147" for
-// the consumer line, "queue" for the plain fallback queue, empty for "s".
-// The dialplan, not the controller, decides what each target dials.
-func continueTo(ctx context.Context, call ari.Call, next string) error {
-	if next != "" {
-		if err := call.SetVar(ctx, "TENESA_NEXT", next); err != nil {
-			return err
-		}
+// continueTo gives the caller back to the dialplan: with a target, at
+// [tenesa-after-ivr] <target> (ari's RedirectContext; deployments/asterisk
+// decides what "147" or "queue" dials, the controller cannot dial anything
+// else); without one, at the priority after Stasis(), which leads to the
+// plain queue.
+func continueTo(ctx context.Context, call ari.Call, target string) error {
+	if target != "" {
+		return call.Redirect(ctx, target)
 	}
 	return call.Continue(ctx, "", "", 0)
 }
