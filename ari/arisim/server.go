@@ -1,12 +1,3 @@
-// Package arisim is an Asterisk 22 ARI simulator: REST under /ari/... and
-// the /ari/events WebSocket, with channels, bridges, playbacks, originate,
-// a small built-in dialplan, scripted callers and agents, fault injection
-// and a time scale for fast tests.
-//
-// It reproduces the behaviour recorded from a real Asterisk 22.10.1 in
-// shared/ari-transcripts closely enough that the CyCoreSystems ARI client
-// works against it unchanged. It is a test and demo tool; production code
-// paths must not use it.
 package arisim
 
 import (
