@@ -167,6 +167,8 @@ type Identification struct {
 type Incident struct {
 	Prompt         string `mapstructure:"prompt"`
 	ContinuePrompt string `mapstructure:"continue_prompt"`
+	// ETAPrompt introduces the expected end ("perkiraan waktu pemulihan adalah").
+	ETAPrompt string `mapstructure:"eta_prompt"`
 }
 
 // Ticket holds the ticket-status self-service prompts.

@@ -245,6 +245,7 @@ func (c *Config) validatePrompts(v *validator) {
 	check("ivr.identification.failed_prompt", ivr.Identification.FailedPrompt)
 	check("ivr.incident.prompt", ivr.Incident.Prompt)
 	check("ivr.incident.continue_prompt", ivr.Incident.ContinuePrompt)
+	check("ivr.incident.eta_prompt", ivr.Incident.ETAPrompt)
 	check("ivr.ticket.intro", ivr.Ticket.Intro)
 	for _, s := range TicketStatuses {
 		check("ivr.ticket.status_prompts."+s, ivr.Ticket.StatusPrompts[s])

@@ -119,7 +119,7 @@ func (c *callFlow) announceIncident() bool {
 	}
 	media := c.medias(prompt)
 	if !inc.ExpectedEnd.IsZero() {
-		media = append(media, c.medias("incident-eta")...)
+		media = append(media, c.medias(c.plan.Prompts.IncidentETA)...)
 		media = append(media, c.sayTime(inc.ExpectedEnd)...)
 	}
 	if !c.play(router.StageIncident, media...) {

@@ -51,6 +51,7 @@ func Compile(cfg *configs.Config) (*Plan, error) {
 			LanguageSwitched: cfg.IVR.Prompts.LanguageSwitched,
 			IncidentPrompt:   cfg.IVR.Incident.Prompt,
 			IncidentContinue: cfg.IVR.Incident.ContinuePrompt,
+			IncidentETA:      cfg.IVR.Incident.ETAPrompt,
 			TicketIntro:      cfg.IVR.Ticket.Intro,
 			TicketLastUpdate: cfg.IVR.Ticket.LastUpdate,
 			TicketETA:        cfg.IVR.Ticket.ETA,

@@ -164,7 +164,7 @@ func (p *Plan) flowGraph() *graph {
 	g.node("incident", shapeDecision, "", "known incident on the caller's products in their region?")
 	g.edge("segment", "incident", "served: "+strings.Join(served, ", "))
 	g.node("announce", shapeStep, "", "announce: incident prompt of the incident or "+p.Prompts.IncidentPrompt,
-		"+ incident-eta and the time when the end is expected",
+		"+ "+p.Prompts.IncidentETA+" and the time when the end is expected",
 		"then "+p.Prompts.IncidentContinue+" (any key or silence continues)")
 	g.edge("incident", "announce", "yes")
 

@@ -32,37 +32,40 @@ func TestGraphUnknownFormat(t *testing.T) {
 	}
 }
 
-// TestDocsFlow keeps the picture of the default flow in docs/flow.md equal
-// to what Graph draws (-update rewrites it).
+// TestDocsFlow keeps the picture of the default flow in docs/flow.md and in
+// the README equal to what Graph draws (-update rewrites them).
 func TestDocsFlow(t *testing.T) {
-	const path = "../../docs/flow.md"
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const open, close = "```mermaid\n", "```\n"
-	start := bytes.Index(doc, []byte(open))
-	if start < 0 {
-		t.Fatalf("%s has no mermaid block", path)
-	}
-	start += len(open)
-	end := bytes.Index(doc[start:], []byte(close))
-	if end < 0 {
-		t.Fatalf("%s: mermaid block not closed", path)
-	}
-	end += start
 	got, err := defaultPlan(t).Graph(FormatMermaid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		out := slices.Concat(doc[:start], []byte(got), doc[end:])
-		if err := os.WriteFile(path, out, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	if string(doc[start:end]) != got {
-		t.Errorf("%s is out of date with the default configuration: run go test ./router/plan -update", path)
+	for _, path := range []string{"../../docs/flow.md", "../../README.md"} {
+		t.Run(path, func(t *testing.T) {
+			doc, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const open, close = "```mermaid\n", "```\n"
+			start := bytes.Index(doc, []byte(open))
+			if start < 0 {
+				t.Fatalf("%s has no mermaid block", path)
+			}
+			start += len(open)
+			end := bytes.Index(doc[start:], []byte(close))
+			if end < 0 {
+				t.Fatalf("%s: mermaid block not closed", path)
+			}
+			end += start
+			if *update {
+				out := slices.Concat(doc[:start], []byte(got), doc[end:])
+				if err := os.WriteFile(path, out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if string(doc[start:end]) != got {
+				t.Errorf("%s is out of date with the default configuration: run go test ./router/plan -update", path)
+			}
+		})
 	}
 }

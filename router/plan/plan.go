@@ -56,7 +56,7 @@ type Identification struct {
 // Prompts are the prompt ids (not media URIs: see Plan.Media) the flow plays.
 type Prompts struct {
 	Invalid, NoInput, Transfer, Degraded, Closing, FurtherHelp, LanguageSwitched string
-	IncidentPrompt, IncidentContinue                                             string
+	IncidentPrompt, IncidentContinue, IncidentETA                                string
 	TicketIntro, TicketLastUpdate, TicketETA, TicketNone, TicketOfferAgent       string
 	// TicketStatus maps a ticket status (open, in_progress, ...) to its prompt.
 	TicketStatus map[string]string
