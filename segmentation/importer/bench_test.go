@@ -5,7 +5,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -31,9 +33,11 @@ func BenchmarkImportGenerated(b *testing.B) {
 			b.Fatal(err)
 		}
 		before := usedMemory(b, e.rdb)
+		redisCPU0, goCPU0 := redisCPU(b, e.rdb), processCPU()
 		b.StartTimer()
 		sum, err := im.GenerateCustomers(context.Background(), n, 1)
 		b.StopTimer()
+		redisCPU1, goCPU1 := redisCPU(b, e.rdb), processCPU()
 		if err != nil {
 			b.Fatalf("%v: %v", err, sum.Errors)
 		}
@@ -42,6 +46,10 @@ func BenchmarkImportGenerated(b *testing.B) {
 		b.ReportMetric(float64(mem)/(1<<20), "redis-MiB")
 		b.ReportMetric(float64(mem)/float64(n), "redis-B/customer")
 		b.ReportMetric(float64(sum.Keys)/float64(n), "keys/customer")
+		// CPU time per customer, which a loaded machine inflates less than
+		// wall time: the server's (INFO cpu) and this process's (rusage).
+		b.ReportMetric((redisCPU1-redisCPU0).Seconds()*1e6/float64(n), "redis-cpu-µs/customer")
+		b.ReportMetric((goCPU1-goCPU0).Seconds()*1e6/float64(n), "go-cpu-µs/customer")
 		b.StartTimer()
 	}
 }
@@ -59,4 +67,29 @@ func usedMemory(b *testing.B, rdb *redis.Client) int64 {
 	}
 	b.Fatal("no used_memory in INFO memory")
 	return 0
+}
+
+func redisCPU(b *testing.B, rdb *redis.Client) time.Duration {
+	info, err := rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total float64
+	for _, line := range strings.Split(info, "\n") {
+		for _, k := range []string{"used_cpu_user:", "used_cpu_sys:"} {
+			if v, ok := strings.CutPrefix(strings.TrimSpace(line), k); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				total += f
+			}
+		}
+	}
+	return time.Duration(total * float64(time.Second))
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

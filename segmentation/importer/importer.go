@@ -366,19 +366,32 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 				addErr(e)
 			}
 			kept := v.items[:0]
-		items:
 			for _, it := range v.items {
-				keysOf := append([]string{it.hash}, evenOf(it.strs)...)
-				for i, k := range keysOf {
-					if l, ok := claim(it.line, k); !ok {
-						for _, k2 := range keysOf[:i] { // release what this row claimed
-							delete(owner, maphash.String(seed, k2))
+				// The row's keys: its hash, then every other entry of strs.
+				nkeys := 1 + len(it.strs)/2
+				key := func(i int) string {
+					if i == 0 {
+						return it.hash
+					}
+					return it.strs[2*(i-1)]
+				}
+				dup := false
+				for i := range nkeys {
+					if l, ok := claim(it.line, key(i)); !ok {
+						if int(l) == it.line {
+							continue // the same number twice in one row
 						}
-						addErr(RowError{Line: it.line, Field: fieldOfKey(k), Reason: fmt.Sprintf("duplicate: already on line %d", l)})
-						continue items
+						for j := range i { // release what this row claimed
+							delete(owner, maphash.String(seed, key(j)))
+						}
+						addErr(RowError{Line: it.line, Field: fieldOfKey(key(i)), Reason: fmt.Sprintf("duplicate: already on line %d", l)})
+						dup = true
+						break
 					}
 				}
-				kept = append(kept, it)
+				if !dup {
+					kept = append(kept, it)
+				}
 			}
 			if limit := im.o.MaxErrors; limit >= 0 && bad.Load() > int64(limit) {
 				fail(fmt.Errorf("%s: %w: %d bad rows, --max-errors is %d", sp.dataset, ErrTooManyErrors, bad.Load(), limit))
@@ -477,14 +490,6 @@ func (im *Importer) write(ctx context.Context, base string, items []item) (int64
 	}
 	_, err := pipe.Exec(ctx)
 	return n, err
-}
-
-func evenOf(s []string) []string {
-	out := make([]string, 0, len(s)/2)
-	for i := 0; i < len(s); i += 2 {
-		out = append(out, s[i])
-	}
-	return out
 }
 
 func fieldOfKey(k string) string {

@@ -300,3 +300,13 @@ func TestGeneratedCustomersAreValid(t *testing.T) {
 		t.Fatal("generator is not deterministic")
 	}
 }
+
+func TestSameNumberTwiceInOneRow(t *testing.T) {
+	e := newEnv(t)
+	in := strings.Join(CustomerColumns, ",") + "\n" +
+		"A-1,PT Satu,DES,gold,id,jakarta,data_internet,021-555-0001;+62 21 5550001,900000000001;900000000001,\n"
+	sum, err := e.importer(t, 0).Customers(context.Background(), Source{R: strings.NewReader(in)})
+	if err != nil || sum.Imported != 1 || sum.Bad != 0 {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+}
