@@ -47,13 +47,15 @@ func Wait(d time.Duration) Step { return Step{kind: stepWait, d: d} }
 // (sim time); 'W' pauses 1 s and 'w' 0.5 s.
 func Press(digits string) Step { return Step{kind: stepPress, arg: digits} }
 
-// WaitForPrompt waits until a playback whose media URI contains sub is
-// playing (or starts) on the caller's Stasis channel.
+// WaitForPrompt waits until a playback item whose media URI contains sub
+// has started on the caller's Stasis channel (or its bridge) since the
+// prompt the previous WaitForPrompt/WaitPromptEnd step matched; so a
+// repeated WaitForPrompt("menu") waits for the menu to be played again.
 func WaitForPrompt(sub string) Step { return Step{kind: stepWaitStart, arg: sub} }
 
-// WaitPromptEnd waits until a playback item whose media URI contains sub
-// has ended (done, stopped or failed). If one is playing, its end is
-// awaited; if none is playing but one ended before, it returns at once.
+// WaitPromptEnd waits until the first matching item after the one the
+// previous WaitPromptEnd matched has ended (done, stopped or failed); it
+// may be the item a preceding WaitForPrompt matched.
 func WaitPromptEnd(sub string) Step { return Step{kind: stepWaitEnd, arg: sub} }
 
 // HangUp hangs the caller up.
@@ -89,15 +91,18 @@ type Call struct {
 	pc     int
 	// blocked: a WaitForPrompt/WaitPromptEnd step is waiting
 	blocked bool
-	playing []string // media currently playing on the Stasis channel
-	done    chan struct{}
-	closed  bool
-	rep     CallReport
-	vars    map[string]string
+	// lastStart/lastEnd: Heard indexes consumed by the last WaitForPrompt /
+	// WaitPromptEnd, so a repeated step waits for a new prompt.
+	lastStart, lastEnd int
+	playing            []string // media currently playing on the Stasis channel
+	done               chan struct{}
+	closed             bool
+	rep                CallReport
+	vars               map[string]string
 }
 
 func (s *Server) newCall(caller *channel, steps []Step, tech, app string) *Call {
-	c := &Call{s: s, app: app, tech: tech, caller: caller, steps: steps, done: make(chan struct{}), vars: map[string]string{}}
+	c := &Call{s: s, app: app, tech: tech, caller: caller, steps: steps, done: make(chan struct{}), vars: map[string]string{}, lastStart: -1, lastEnd: -1}
 	s.calls = append(s.calls, c)
 	return c
 }
@@ -218,14 +223,16 @@ func (s *Server) runScript(c *Call) {
 			s.pressDigits(c, st.arg, 0)
 			return
 		case stepWaitStart:
-			if c.playingMatch(st.arg) {
+			if i := c.findHeard(st.arg, max(c.lastStart, c.lastEnd)); i >= 0 {
+				c.lastStart = i
 				c.pc++
 				continue
 			}
 			c.blocked = true
 			return
 		case stepWaitEnd:
-			if !c.playingMatch(st.arg) && c.heardEnded(st.arg) {
+			if i := c.findHeard(st.arg, c.lastEnd); i >= 0 && !c.rep.Heard[i].End.IsZero() {
+				c.lastEnd = i
 				c.pc++
 				continue
 			}
@@ -265,22 +272,15 @@ func (s *Server) showStep(c *Call, st Step) {
 	}
 }
 
-func (c *Call) playingMatch(sub string) bool {
-	for _, m := range c.playing {
-		if strings.Contains(m, sub) {
-			return true
+// findHeard is the index of the first heard item after index `after`
+// whose media contains sub, or -1.
+func (c *Call) findHeard(sub string, after int) int {
+	for i := after + 1; i < len(c.rep.Heard); i++ {
+		if strings.Contains(c.rep.Heard[i].Media, sub) {
+			return i
 		}
 	}
-	return false
-}
-
-func (c *Call) heardEnded(sub string) bool {
-	for _, h := range c.rep.Heard {
-		if strings.Contains(h.Media, sub) && !h.End.IsZero() {
-			return true
-		}
-	}
-	return false
+	return -1
 }
 
 // pressDigits sends digits[i:] one element at a time. Timing from the
@@ -321,11 +321,7 @@ func (s *Server) heardStart(p *playback, uri string) {
 	for _, c := range callsOf(p) {
 		c.playing = append(c.playing, uri)
 		c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.clk.now()})
-		if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitStart && strings.Contains(uri, c.steps[c.pc].arg) {
-			c.blocked = false
-			c.pc++
-			s.wake(c)
-		}
+		s.wake(c)
 	}
 }
 
@@ -343,11 +339,7 @@ func (s *Server) heardEnd(p *playback, status string) {
 				break
 			}
 		}
-		if c.blocked && c.pc < len(c.steps) && c.steps[c.pc].kind == stepWaitEnd && strings.Contains(uri, c.steps[c.pc].arg) {
-			c.blocked = false
-			c.pc++
-			s.wake(c)
-		}
+		s.wake(c)
 	}
 }
 
@@ -368,10 +360,12 @@ func callsOf(p *playback) []*Call {
 	return out
 }
 
-// wake continues a script outside the current event cascade.
+// wake re-evaluates a blocked prompt step, outside the current event
+// cascade.
 func (s *Server) wake(c *Call) {
-	if c.caller == nil || c.caller.gone {
+	if !c.blocked || c.caller == nil || c.caller.gone {
 		return
 	}
+	c.blocked = false
 	s.chanTimer(c.caller, 0, func() { s.runScript(c) })
 }
