@@ -384,3 +384,35 @@ func TestNoDatasetYet(t *testing.T) {
 		t.Fatalf("%+v, %v", r, err)
 	}
 }
+
+// TestRefreshDropsCacheWithoutEvents: a switch whose pub/sub message was
+// missed is picked up by the pointer poll (Refresh).
+func TestRefreshDropsCacheWithoutEvents(t *testing.T) {
+	f := newFixture(t, "", nil)
+	loadSample(t, f)
+	ctx := context.Background()
+	r, _ := f.res.ByANI(ctx, "0812 9000 1111")
+	v1 := r.Version
+	// A new version in which DBS-0001 no longer owns the number, switched
+	// directly (no importer, nobody listening).
+	v2, err := f.repo.NewVersion(ctx, seg.DatasetCustomers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.repo.Switch(ctx, seg.DatasetCustomers, v2); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := f.res.ByANI(ctx, "0812 9000 1111"); r.Source != seg.SourceCache || r.Version != v1 {
+		t.Fatalf("before Refresh: %+v", r)
+	}
+	if err := f.res.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if f.res.CacheLen() != 0 {
+		t.Fatalf("%d cached answers after the switch", f.res.CacheLen())
+	}
+	r, err = f.res.ByANI(ctx, "0812 9000 1111")
+	if err != nil || r.Found || r.Version != v2 || r.Source != seg.SourceRedis {
+		t.Fatalf("after Refresh: %+v, %v", r, err)
+	}
+}
