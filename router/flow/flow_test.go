@@ -157,6 +157,7 @@ func TestPaths(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r, tr := w.call(t, tt.caller)
 			if r.Outcome != tt.outcome {
 				t.Fatalf("outcome %q (stage %q, %s), want %q; heard %v", r.Outcome, r.AbandonStage, r.FailReason, tt.outcome, heard(tr))
@@ -188,6 +189,40 @@ func TestPaths(t *testing.T) {
 			}
 			if tt.check != nil {
 				tt.check(t, r, tr)
+			}
+		})
+	}
+}
+
+// TestEveryMenuOption presses each option of the default menus and checks
+// the route request: intent, product or topic, and the queue its rule picks.
+func TestEveryMenuOption(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	tests := []struct {
+		name            string
+		keys            []arisim.Step
+		intent, product string
+		queue           string
+	}{
+		{"1-1 complaint data & internet", steps(menu("menu-main", "1"), menu("menu-complaint-product", "1")), "complaint", "data_internet", "enterprise-data"},
+		{"1-2 complaint IndiHome", steps(menu("menu-main", "1"), menu("menu-complaint-product", "2")), "complaint", "indihome", "indihome-enterprise"},
+		{"1-3 complaint telephony", steps(menu("menu-main", "1"), menu("menu-complaint-product", "3")), "complaint", "telephony", "enterprise-care"},
+		{"1-4 complaint wifi.id", steps(menu("menu-main", "1"), menu("menu-complaint-product", "4")), "complaint", "wifi_id", "enterprise-care"},
+		{"3-1 information billing", steps(menu("menu-main", "3"), menu("menu-information", "1")), "information", "", "billing"},
+		{"3-2 information products", steps(menu("menu-main", "3"), menu("menu-information", "2")), "information", "", "enterprise-care"},
+		{"4-1 request new installation", steps(menu("menu-main", "4"), menu("menu-request", "1")), "request", "", "sales"},
+		{"4-2 request upgrade", steps(menu("menu-main", "4"), menu("menu-request", "2")), "request", "", "sales"},
+		{"0 agent", menu("menu-main", "0"), "agent", "", "enterprise-care"},
+		{"invalid key in a sub-menu re-prompts it", steps(menu("menu-main", "4"), menu("menu-request", "7"),
+			menu("invalid-option", ""), menu("menu-request", "1")), "request", "", "sales"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r, tr := w.call(t, arisim.Caller{Number: aniDES, Script: steps(tt.keys, talk)})
+			if r.Outcome != router.OutcomeAgentAnswered || r.Intent != tt.intent || r.Product != tt.product || r.Queue != tt.queue {
+				t.Errorf("outcome %q intent %q product %q queue %q; want intent %q product %q queue %q; heard %v",
+					r.Outcome, r.Intent, r.Product, r.Queue, tt.intent, tt.product, tt.queue, heard(tr))
 			}
 		})
 	}

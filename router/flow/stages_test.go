@@ -37,6 +37,7 @@ func TestHangupAtEveryStage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			r, tr := w.call(t, tt.caller)
 			if r.Outcome != tt.outcome || r.AbandonStage != tt.stage {
 				t.Errorf("outcome %q stage %q (%s), want %q %q; heard %v", r.Outcome, r.AbandonStage, r.FailReason, tt.outcome, tt.stage, heard(tr))
