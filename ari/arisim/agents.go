@@ -52,14 +52,14 @@ func (s *Server) AgentReport(endpoint string) []AgentLeg {
 }
 
 func (s *Server) newLeg(endpoint, id string) *AgentLeg {
-	l := &AgentLeg{ChannelID: id, Originated: s.clk.now()}
+	l := &AgentLeg{ChannelID: id, Originated: s.now()}
 	s.agentLegs[endpoint] = append(s.agentLegs[endpoint], l)
 	return l
 }
 
 func (l *AgentLeg) channelGone(s *Server, ch *channel) {
 	if l.Ended.IsZero() && ch.id == l.ChannelID {
-		l.Ended = s.clk.now()
+		l.Ended = s.now()
 		if l.HungUpBy == "" {
 			l.HungUpBy = "caller"
 		}
@@ -83,7 +83,7 @@ func (s *Server) runLocalAgent(o originateReq, c1, c2 *channel, dialstring strin
 		return
 	}
 	answerNow := func() {
-		leg.Answered, leg.AnsweredAt = true, s.clk.now()
+		leg.Answered, leg.AnsweredAt = true, s.now()
 		s.dialplanEvent(c2, "Answer", "", 1, false)
 		s.answer(c2)
 		wait := "86400"
@@ -159,7 +159,7 @@ func (s *Server) originatePJSIPAgent(o originateReq, res string, a Agent) *chann
 			return
 		}
 		ch.onUp = append(ch.onUp, func() {
-			leg.Answered, leg.AnsweredAt = true, s.clk.now()
+			leg.Answered, leg.AnsweredAt = true, s.now()
 			s.emitDial(ch, "ANSWER", res, allOnly)
 			if o.app != "" {
 				s.enterStasis(ch, o.app, splitArgs(o.appArgs), true)

@@ -320,7 +320,7 @@ func (s *Server) pressDigits(c *Call, digits string, i int) {
 func (s *Server) heardStart(p *playback, uri string) {
 	for _, c := range callsOf(p) {
 		c.playing = append(c.playing, uri)
-		c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.clk.now()})
+		c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.now()})
 		s.wake(c)
 	}
 }
@@ -335,7 +335,7 @@ func (s *Server) heardEnd(p *playback, status string) {
 		c.playing = slices.Delete(c.playing, i, i+1)
 		for i := len(c.rep.Heard) - 1; i >= 0; i-- {
 			if h := &c.rep.Heard[i]; h.Media == uri && h.End.IsZero() {
-				h.End, h.Status = s.clk.now(), status
+				h.End, h.Status = s.now(), status
 				break
 			}
 		}

@@ -50,6 +50,7 @@ func (s *Server) after(d time.Duration, f func()) *timer {
 	}
 	s.timerWG.Add(1)
 	s.timers[tm] = struct{}{}
+	due := s.now().Add(d)
 	tm.t = time.AfterFunc(s.clk.real(d), func() {
 		defer s.timerWG.Done()
 		s.mu.Lock()
@@ -62,7 +63,11 @@ func (s *Server) after(d time.Duration, f func()) *timer {
 		if s.closed {
 			return
 		}
+		// The callback happens at its scheduled sim time, however late the
+		// real timer fired, so sim durations stay exact.
+		s.virt = due
 		f()
+		s.virt = time.Time{}
 	})
 	return tm
 }
@@ -79,7 +84,16 @@ func (s *Server) stop(tm *timer) {
 	}
 }
 
+// now is the current sim time: inside a timer callback its scheduled time,
+// else the scaled wall clock. Called with s.mu held.
+func (s *Server) now() time.Time {
+	if !s.virt.IsZero() {
+		return s.virt
+	}
+	return s.clk.now()
+}
+
 // stampFormat is Asterisk's timestamp layout in events and objects.
 const stampFormat = "2006-01-02T15:04:05.000-0700"
 
-func (s *Server) stamp() string { return s.clk.now().UTC().Format(stampFormat) }
+func (s *Server) stamp() string { return s.now().UTC().Format(stampFormat) }

@@ -98,8 +98,8 @@ func TestNativeInboundCall(t *testing.T) {
 				if len(r.Heard) != 1 || r.Heard[0].Media != "sound:hello-world" || r.Heard[0].Status != "done" {
 					t.Errorf("heard %+v", r.Heard)
 				}
-				if got := r.Heard[0].End.Sub(r.Heard[0].Start); got < 1300*time.Millisecond || got > 1600*time.Millisecond {
-					t.Errorf("hello-world lasted %v sim time, want ~1.4s", got)
+				if got := r.Heard[0].End.Sub(r.Heard[0].Start); got != 1403*time.Millisecond {
+					t.Errorf("hello-world lasted %v sim time, want 1.403s", got)
 				}
 				if r.HungUpBy != "caller" {
 					t.Errorf("hung up by %q", r.HungUpBy)

@@ -77,6 +77,8 @@ func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handlePing(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, obj{{"asterisk_id", s.opts.EntityID}, {"ping", "pong"}, {"timestamp", s.stamp()}})
 }
 

@@ -56,6 +56,7 @@ type Server struct {
 	done    chan struct{}
 	timers  map[*timer]struct{}
 	timerWG sync.WaitGroup
+	virt    time.Time // sim time of the running timer callback
 	connWG  sync.WaitGroup
 
 	channels  map[string]*channel
