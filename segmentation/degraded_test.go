@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
-	"github.com/tenesa-ivr/tenesa-ivr/segmentation/internal/redistest"
 )
 
 // TestRedisDownOrHung cuts Redis mid-test behind a TCP proxy: look-ups answer

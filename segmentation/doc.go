@@ -90,7 +90,7 @@
 //
 // # Privacy
 //
-// Logs never carry a full number or name: MaskNumber ("+62*******890") and
+// Logs never carry a full number or name: internal/logging.MaskNumber ("+62*******890") and
 // MaskName ("B. S.") are for any log line that needs one, and NumberError and
 // the importer's RowError never include the raw value.
 //

@@ -145,27 +145,6 @@ func FuzzNormalizeNumber(f *testing.F) {
 	})
 }
 
-func TestMask(t *testing.T) {
-	for _, c := range []struct{ name, in, want string }{
-		{"mobile", "+6281234567890", "+62********890"},
-		{"jakarta", "+62215551234", "+62******234"},
-		{"short", "+62", "+62"},
-		{"not e164", "12345", "**345"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			if got := MaskNumber(c.in); got != c.want {
-				t.Fatalf("MaskNumber(%q) = %q, want %q", c.in, got, c.want)
-			}
-		})
-	}
-	if got := MaskName("Budi  Santoso Wijaya"); got != "B. S. W." {
-		t.Fatalf("MaskName = %q", got)
-	}
-	if got := MaskName(""); got != "" {
-		t.Fatalf("MaskName(empty) = %q", got)
-	}
-}
-
 func BenchmarkNormalize(b *testing.B) {
 	n := Indonesia()
 	b.ReportAllocs()

@@ -14,9 +14,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
 	"github.com/tenesa-ivr/tenesa-ivr/segmentation/importer"
-	"github.com/tenesa-ivr/tenesa-ivr/segmentation/internal/redistest"
 )
 
 // fixture is one isolated test world on the real Redis.

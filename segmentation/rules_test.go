@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
-	"github.com/tenesa-ivr/tenesa-ivr/segmentation/internal/redistest"
 )
 
 func TestRulesConfigErrors(t *testing.T) {

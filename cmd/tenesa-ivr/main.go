@@ -68,8 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		newSimCmd(env),
 		newDemoCmd(env),
 		newFlowCmd(env),
-		// newImportCmd(env),
-		// newLookupCmd(env),
+		newImportCmd(env),
+		newLookupCmd(env),
 	)
 	if err := root.Execute(); err != nil {
 		var ps configs.Problems

@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
@@ -45,30 +47,55 @@ func ForCall(l zerolog.Logger, callID string) zerolog.Logger {
 	return l.With().Str("call_id", callID).Logger()
 }
 
-// MaskNumber hides a phone number but its first three and last three
-// characters: "+6281234567890" → "+62********890". Short input is hidden whole.
-func MaskNumber(n string) string {
-	if len(n) <= 6 {
-		return strings.Repeat("*", len(n))
+// MaskNumber hides a phone number for logs: the country code and the last
+// three digits stay, every other digit becomes '*' ("+62*******890"). Input
+// that is not E.164 keeps only its last three characters.
+func MaskNumber(e164 string) string {
+	if e164 == "" {
+		return ""
 	}
-	return n[:3] + strings.Repeat("*", len(n)-6) + n[len(n)-3:]
+	keepHead := 0
+	if strings.HasPrefix(e164, "+") {
+		keepHead = 1 + ccLen(e164[1:])
+	}
+	tail := len(e164) - 3
+	if tail < keepHead {
+		tail = keepHead
+	}
+	b := make([]byte, 0, len(e164))
+	b = append(b, e164[:keepHead]...)
+	for i := keepHead; i < tail; i++ {
+		b = append(b, '*')
+	}
+	return string(append(b, e164[tail:]...))
 }
 
-// MaskName keeps the first letter of each word: "Budi Santoso" → "B*** S******".
+// ccLen is the length of the calling code at the start of digits: 62 for
+// Indonesia and the other two-digit codes; a rough rule is enough to mask.
+func ccLen(d string) int {
+	if strings.HasPrefix(d, "62") {
+		return 2
+	}
+	switch {
+	case len(d) >= 1 && (d[0] == '1' || d[0] == '7'):
+		return 1
+	case len(d) >= 2:
+		return 2
+	}
+	return len(d)
+}
+
+// MaskName keeps the first letter of each word of a name: "Budi Santoso" →
+// "B. S.". Used wherever a customer name would reach a log.
 func MaskName(name string) string {
 	var b strings.Builder
-	first := true
-	for _, r := range name {
-		switch {
-		case r == ' ':
-			b.WriteRune(r)
-			first = true
-		case first:
-			b.WriteRune(r)
-			first = false
-		default:
-			b.WriteByte('*')
+	for _, w := range strings.FieldsFunc(name, func(r rune) bool { return unicode.IsSpace(r) }) {
+		r, _ := utf8.DecodeRuneInString(w)
+		if b.Len() > 0 {
+			b.WriteByte(' ')
 		}
+		b.WriteRune(r)
+		b.WriteByte('.')
 	}
 	return b.String()
 }

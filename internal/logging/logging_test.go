@@ -10,8 +10,10 @@ import (
 func TestMaskNumber(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"e164 mobile", "+6281234567890", "+62********890"},
-		{"landline", "+62215551234", "+62******234"},
-		{"short extension", "1001", "****"},
+		{"e164 landline", "+62215551234", "+62******234"},
+		{"only the country code", "+62", "+62"},
+		{"national form", "081234567890", "*********890"},
+		{"short extension", "1001", "*001"},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {
@@ -25,8 +27,8 @@ func TestMaskNumber(t *testing.T) {
 
 func TestMaskName(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"two words", "Budi Santoso", "B*** S******"},
-		{"one word", "Sari", "S***"},
+		{"three words, double space", "Budi  Santoso Wijaya", "B. S. W."},
+		{"one word", "Sari", "S."},
 		{"empty", "", ""},
 	}
 	for _, tt := range tests {

@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,7 +33,7 @@ func Addr() string {
 func Client(tb testing.TB, addr ...string) *redis.Client {
 	tb.Helper()
 	a := Addr()
-	if len(addr) > 0 {
+	if len(addr) > 0 && addr[0] != "" {
 		a = addr[0]
 	}
 	c := redis.NewClient(&redis.Options{Addr: a, ContextTimeoutEnabled: true, MaxRetries: 1})
@@ -99,7 +100,11 @@ type Proxy struct {
 	mode   Mode
 	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
+	nconn  atomic.Int64
 }
+
+// Accepted counts the client connections accepted so far.
+func (p *Proxy) Accepted() int64 { return p.nconn.Load() }
 
 // StartProxy listens on a free loopback port and forwards to target.
 func StartProxy(tb testing.TB, target string) *Proxy {
@@ -162,6 +167,7 @@ func (p *Proxy) accept() {
 		if err != nil {
 			return
 		}
+		p.nconn.Add(1)
 		if !p.track(c) {
 			c.Close()
 			continue

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
-	"github.com/tenesa-ivr/tenesa-ivr/segmentation/internal/redistest"
 )
 
 // readAll parses and validates every row the way an import does, checking

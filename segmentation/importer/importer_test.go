@@ -11,8 +11,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
-	"github.com/tenesa-ivr/tenesa-ivr/segmentation/internal/redistest"
 )
 
 type env struct {
