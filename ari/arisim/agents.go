@@ -33,15 +33,15 @@ type AgentLeg struct {
 // and "Local/N@agent-noanswer" never answers, as in the transcripts' dialplan;
 // unregistered PJSIP endpoints fail with 500 Allocation failed.
 func (s *Server) AddAgent(a Agent) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	s.agents[a.Endpoint] = a
 }
 
 // AgentReport lists one AgentLeg per originate of endpoint, oldest first.
 func (s *Server) AgentReport(endpoint string) []AgentLeg {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	var out []AgentLeg
 	for _, l := range s.agentLegs[endpoint] {
 		c := *l

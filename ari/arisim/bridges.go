@@ -50,8 +50,8 @@ func bridgeType(v string) string {
 
 func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request) {
 	p, _ := readParams(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	id := r.PathValue("id")
 	withID := id != ""
 	if !withID {
@@ -77,8 +77,8 @@ func (s *Server) handleCreateBridge(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleListBridges(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	list := make([]*bridge, 0, len(s.bridges))
 	for _, b := range s.bridges {
 		list = append(list, b)
@@ -95,8 +95,8 @@ func (s *Server) handleListBridges(w http.ResponseWriter, _ *http.Request) {
 func (s *Server) bridgeOp(f func(w http.ResponseWriter, p *params, b *bridge, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, _ := readParams(r)
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.lock()
+		defer s.unlock()
 		b := s.bridges[r.PathValue("id")]
 		if b == nil {
 			writeMsg(w, http.StatusNotFound, "Bridge not found")
@@ -111,9 +111,9 @@ func (s *Server) handleGetBridge(w http.ResponseWriter, _ *params, b *bridge, _ 
 }
 
 func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
+	s.lock()
 	d := s.bridgeAddDelay
-	s.mu.Unlock()
+	s.unlock()
 	if d > 0 {
 		t := time.NewTimer(d)
 		select {

@@ -109,8 +109,8 @@ func (s *Server) newCall(caller *channel, steps []Step, tech, app string) *Call 
 
 // ChannelID is the id of the channel that entered (or tried to enter) Stasis.
 func (c *Call) ChannelID() string {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
+	c.s.lock()
+	defer c.s.unlock()
 	if c.stasis != nil {
 		return c.stasis.id
 	}
@@ -122,8 +122,8 @@ func (c *Call) Done() <-chan struct{} { return c.done }
 
 // Transcript reports what happened so far.
 func (c *Call) Transcript() CallReport {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
+	c.s.lock()
+	defer c.s.unlock()
 	r := c.rep
 	r.Heard = slices.Clone(c.rep.Heard)
 	r.BridgedWith = slices.Clone(c.rep.BridgedWith)
@@ -163,8 +163,8 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 	if cl.Tech == "" {
 		cl.Tech = "Local"
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if s.closed {
 		return nil, errors.New("arisim: server closed")
 	}

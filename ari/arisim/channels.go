@@ -25,8 +25,8 @@ func (s *Server) lookupStasis(w http.ResponseWriter, id string) *channel {
 func (s *Server) chanOp(f func(w http.ResponseWriter, p *params, ch *channel, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, _ := readParams(r)
-		s.mu.Lock()
-		defer s.mu.Unlock()
+		s.lock()
+		defer s.unlock()
 		ch := s.lookupStasis(w, r.PathValue("id"))
 		if ch == nil {
 			return
@@ -36,8 +36,8 @@ func (s *Server) chanOp(f func(w http.ResponseWriter, p *params, ch *channel, r 
 }
 
 func (s *Server) handleListChannels(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	out := []channelJSON{}
 	for _, ch := range s.sortedChannels() {
 		out = append(out, ch.json())
@@ -46,8 +46,8 @@ func (s *Server) handleListChannels(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handleGetChannel(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	ch := s.channels[r.PathValue("id")]
 	if ch == nil {
 		writeMsg(w, http.StatusNotFound, "Channel not found")
@@ -82,8 +82,8 @@ func (s *Server) handleHangup(w http.ResponseWriter, r *http.Request) {
 		}
 		cause = c
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	ch := s.channels[r.PathValue("id")]
 	if ch == nil {
 		writeMsg(w, http.StatusNotFound, "Channel not found")

@@ -84,8 +84,21 @@ func (s *Server) stop(tm *timer) {
 	}
 }
 
-// now is the current sim time: inside a timer callback its scheduled time,
-// else the scaled wall clock. Called with s.mu held.
+// lock takes the state lock and fixes the sim time of this atomic step:
+// everything done under one lock happens at one instant.
+func (s *Server) lock() {
+	s.mu.Lock()
+	s.virt = s.clk.now()
+}
+
+func (s *Server) unlock() {
+	s.virt = time.Time{}
+	s.mu.Unlock()
+}
+
+// now is the sim time of the current atomic step (a timer callback runs at
+// its scheduled time, however late the real timer fired). Called with the
+// lock held.
 func (s *Server) now() time.Time {
 	if !s.virt.IsZero() {
 		return s.virt

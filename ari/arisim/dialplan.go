@@ -47,8 +47,8 @@ type originateReq struct {
 
 func (s *Server) handleOriginate(w http.ResponseWriter, r *http.Request) {
 	p, _ := readParams(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	o := originateReq{
 		endpoint: p.str("endpoint"), app: p.str("app"), appArgs: p.str("appArgs"),
 		context: p.str("context"), extension: p.str("extension"),

@@ -10,8 +10,8 @@ import (
 // InjectRawEvent sends raw (one WebSocket text message, as is) to the
 // app's current events socket, e.g. {"type":"SomethingNew"}.
 func (s *Server) InjectRawEvent(app string, raw []byte) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if a := s.apps[app]; a != nil && a.current != nil {
 		s.enqueueRaw(a.current, slices.Clone(raw))
 	}
@@ -21,8 +21,8 @@ func (s *Server) InjectRawEvent(app string, raw []byte) {
 // a network cut. Channels stay in Stasis; events while no socket is
 // connected are lost (transcript 10).
 func (s *Server) DropWebSockets() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	for ws := range s.sockets {
 		ws.kill()
 	}
@@ -38,26 +38,26 @@ type stall struct {
 // restore removes the stall.
 func (s *Server) StallRequests(match func(method, path string) bool, d time.Duration) (restore func()) {
 	st := &stall{match: match, d: d}
-	s.mu.Lock()
+	s.lock()
 	s.stalls[st] = struct{}{}
-	s.mu.Unlock()
+	s.unlock()
 	return func() {
-		s.mu.Lock()
+		s.lock()
 		delete(s.stalls, st)
-		s.mu.Unlock()
+		s.unlock()
 	}
 }
 
 func (s *Server) withStall(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var d time.Duration
-		s.mu.Lock()
+		s.lock()
 		for st := range s.stalls {
 			if st.match(r.Method, r.URL.Path) && st.d > d {
 				d = st.d
 			}
 		}
-		s.mu.Unlock()
+		s.unlock()
 		if d > 0 {
 			t := time.NewTimer(d)
 			select {
@@ -76,15 +76,15 @@ func (s *Server) withStall(next http.Handler) http.Handler {
 // SetBridgeAddDelay makes POST /bridges/{id}/addChannel take d (real time)
 // before it is handled.
 func (s *Server) SetBridgeAddDelay(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	s.bridgeAddDelay = d
 }
 
 // Channels lists the ids of live channels (both halves of Local pairs).
 func (s *Server) Channels() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	out := make([]string, 0, len(s.channels))
 	for id := range s.channels {
 		out = append(out, id)
@@ -96,8 +96,8 @@ func (s *Server) Channels() []string {
 // ActiveSockets is 1 when app has a current events socket, else 0
 // (replaced sockets do not count).
 func (s *Server) ActiveSockets(app string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if s.appActive(app) {
 		return 1
 	}
@@ -107,8 +107,8 @@ func (s *Server) ActiveSockets(app string) int {
 // isCurrentNewest reports whether the newest socket that connected for app
 // is its current one (used by tests to know a connect was processed).
 func (s *Server) isCurrentNewest(app string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	a := s.apps[app]
 	if a == nil || a.current == nil {
 		return false

@@ -255,8 +255,8 @@ func (s *Server) uniqueSuffix() string {
 }
 
 func (s *Server) handleGetPlayback(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	list := s.playbacks[r.PathValue("id")]
 	if len(list) == 0 {
 		writeMsg(w, http.StatusNotFound, "Playback not found")
@@ -266,8 +266,8 @@ func (s *Server) handleGetPlayback(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleStopPlayback(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	list := s.playbacks[r.PathValue("id")]
 	if len(list) == 0 {
 		writeMsg(w, http.StatusNotFound, "Playback not found")
@@ -289,8 +289,8 @@ func (s *Server) handleStopPlayback(w http.ResponseWriter, r *http.Request) {
 // no-ops on timing (204) and validates the operation.
 func (s *Server) handleControlPlayback(w http.ResponseWriter, r *http.Request) {
 	p, _ := readParams(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if len(s.playbacks[r.PathValue("id")]) == 0 {
 		writeMsg(w, http.StatusNotFound, "Playback not found")
 		return

@@ -37,8 +37,8 @@ func (s *Server) appJSON(name string) (applicationJSON, bool) {
 }
 
 func (s *Server) handleListApps(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	names := make([]string, 0, len(s.apps))
 	for n := range s.apps {
 		names = append(names, n)
@@ -54,8 +54,8 @@ func (s *Server) handleListApps(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handleGetApp(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	j, ok := s.appJSON(r.PathValue("name"))
 	if !ok {
 		writeMsg(w, http.StatusNotFound, "Application not found")
@@ -65,9 +65,9 @@ func (s *Server) handleGetApp(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
+	s.lock()
 	start := s.clk.simStart.UTC().Format(stampFormat)
-	s.mu.Unlock()
+	s.unlock()
 	writeJSON(w, http.StatusOK, obj{
 		{"build", obj{{"os", "Linux"}, {"kernel", "arisim"}, {"machine", "x86_64"}, {"options", "OPTIONAL_API"}, {"date", "arisim"}, {"user", "arisim"}}},
 		{"system", obj{{"version", "22.10.1"}, {"entity_id", s.opts.EntityID}}},
@@ -77,8 +77,8 @@ func (s *Server) handleInfo(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handlePing(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	writeJSON(w, http.StatusOK, obj{{"asterisk_id", s.opts.EntityID}, {"ping", "pong"}, {"timestamp", s.stamp()}})
 }
 
@@ -129,8 +129,8 @@ func pjsipResource(name string) string {
 }
 
 func (s *Server) handleEndpoints(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	tech, res := r.PathValue("tech"), r.PathValue("res")
 	out := []endpointJSON{}
 	for _, e := range s.endpoints() {
@@ -178,8 +178,8 @@ func (s *Server) deviceChanged(name, state string) {
 }
 
 func (s *Server) handleListDevices(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	names := make([]string, 0, len(s.devices))
 	for n := range s.devices {
 		if strings.HasPrefix(n, "Stasis:") {
@@ -195,8 +195,8 @@ func (s *Server) handleListDevices(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) handleGetDevice(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	name := r.PathValue("name")
 	st, ok := s.devices[name]
 	if !ok {
@@ -210,8 +210,8 @@ func (s *Server) handleGetDevice(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handlePutDevice(w http.ResponseWriter, r *http.Request) {
 	p, _ := readParams(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	name := r.PathValue("name")
 	if !strings.HasPrefix(name, "Stasis:") {
 		writeMsg(w, http.StatusConflict, "Uncontrolled device specified")
@@ -227,8 +227,8 @@ func (s *Server) handlePutDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleDeleteDevice(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	name := r.PathValue("name")
 	if !strings.HasPrefix(name, "Stasis:") {
 		writeMsg(w, http.StatusConflict, "Uncontrolled device specified")
@@ -246,8 +246,8 @@ func (s *Server) handleDeleteDevice(w http.ResponseWriter, r *http.Request) {
 // for channel: and bridge: event sources (others are accepted and ignored).
 func (s *Server) handleAppSubscribe(w http.ResponseWriter, r *http.Request) {
 	p, _ := readParams(r)
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	name := r.PathValue("name")
 	sources := p.list("eventSource")
 	if len(sources) == 0 {

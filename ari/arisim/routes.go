@@ -66,14 +66,14 @@ func (s *Server) routes() http.Handler {
 // Close every request gets 503.
 func (s *Server) withTracking(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.mu.Lock()
+		s.lock()
 		if s.closed {
-			s.mu.Unlock()
+			s.unlock()
 			writeMsg(w, http.StatusServiceUnavailable, "Asterisk is shutting down")
 			return
 		}
 		s.connWG.Add(1)
-		s.mu.Unlock()
+		s.unlock()
 		defer s.connWG.Done()
 		next.ServeHTTP(w, r)
 	})

@@ -136,9 +136,9 @@ func (s *Server) Start(addr string) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.lock()
 	if s.srv != nil || s.closed {
-		s.mu.Unlock()
+		s.unlock()
 		_ = ln.Close()
 		return errors.New("arisim: already started or closed")
 	}
@@ -146,7 +146,7 @@ func (s *Server) Start(addr string) error {
 	s.srv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	srv := s.srv
 	s.connWG.Add(1)
-	s.mu.Unlock()
+	s.unlock()
 	go func() {
 		defer s.connWG.Done()
 		_ = srv.Serve(ln)
@@ -166,8 +166,8 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 
 // Addr is the listening address after Start.
 func (s *Server) Addr() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.lock()
+	defer s.unlock()
 	if s.ln == nil {
 		return ""
 	}
@@ -183,9 +183,9 @@ func (s *Server) WebsocketURL() string { return "ws://" + s.Addr() + "/ari/event
 // Close stops the listener, closes every WebSocket, cancels every timer and
 // waits until no goroutine of the server is left.
 func (s *Server) Close() error {
-	s.mu.Lock()
+	s.lock()
 	if s.closed {
-		s.mu.Unlock()
+		s.unlock()
 		return nil
 	}
 	s.closed = true
@@ -200,7 +200,7 @@ func (s *Server) Close() error {
 	for _, c := range s.calls {
 		c.finish()
 	}
-	s.mu.Unlock()
+	s.unlock()
 	var err error
 	if srv != nil {
 		err = srv.Close()

@@ -65,9 +65,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws := &wsConn{apps: names, out: make(chan []byte, s.opts.WebsocketQueue), killed: make(chan struct{})}
-	s.mu.Lock()
+	s.lock()
 	if s.closed {
-		s.mu.Unlock()
+		s.unlock()
 		_ = conn.CloseNow()
 		return
 	}
@@ -84,13 +84,13 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		a.subscribeAll = all
 	}
 	s.log.Debug().Strs("apps", names).Bool("subscribe_all", all).Msg("events socket connected")
-	s.mu.Unlock()
+	s.unlock()
 	defer s.connWG.Done()
 
 	ctx := conn.CloseRead(context.Background())
 	s.writeLoop(ctx, conn, ws)
 
-	s.mu.Lock()
+	s.lock()
 	delete(s.sockets, ws)
 	for _, n := range names {
 		if a := s.apps[n]; a != nil && a.current == ws {
@@ -98,7 +98,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			a.subscribeAll = false
 		}
 	}
-	s.mu.Unlock()
+	s.unlock()
 	ws.kill()
 	_ = conn.CloseNow()
 	<-ctx.Done()
