@@ -51,7 +51,9 @@ func (s *Server) after(d time.Duration, f func()) *timer {
 	s.timerWG.Add(1)
 	s.timers[tm] = struct{}{}
 	due := s.now().Add(d)
-	tm.t = time.AfterFunc(s.clk.real(d), func() {
+	// Aim at the due time on the wall clock, so a late callback does not
+	// delay the timers it schedules.
+	tm.t = time.AfterFunc(s.clk.real(due.Sub(s.clk.now())), func() {
 		defer s.timerWG.Done()
 		s.mu.Lock()
 		defer s.mu.Unlock()
