@@ -56,6 +56,32 @@ func TestRESTResources(t *testing.T) {
 				{"DELETE", "/applications/tenesa-ivr/subscription", url.Values{"eventSource": {"channel:" + id}}, 200, `"channel_ids":[]`},
 			}
 		}},
+		{"originate id rules", func(id string) []step {
+			rig := url.Values{"endpoint": {"Local/8000@tenesa-in"}, "context": {"caller-sim"}, "extension": {"120"}, "callerId": {"5550120"}}
+			with := func(ids ...string) url.Values {
+				v := url.Values{}
+				for k, vs := range rig {
+					v[k] = vs
+				}
+				v.Set("channelId", ids[0])
+				if len(ids) > 1 {
+					v.Set("otherChannelId", ids[1])
+				}
+				return v
+			}
+			return []step{
+				{"POST", "/channels", with("t1-caller", "t1"), 409, "Channel with given unique ID already exists"},
+				{"POST", "/channels", with("callerx-t2", "t2"), 200, `"id":"callerx-t2"`},
+				{"POST", "/channels", with(id), 409, "already exists"},
+				{"POST", "/channels", with(id[:len(id)-1]), 409, "already exists"},
+				// Asterisk's stale error state (09): the allocation failure right
+				// after a duplicate id answers 409, the next one 500.
+				{"POST", "/channels", url.Values{"endpoint": {"PJSIP/unknown"}, "app": {"tenesa-ivr"}}, 409, "already exists"},
+				{"POST", "/channels", url.Values{"endpoint": {"PJSIP/unknown"}, "app": {"tenesa-ivr"}}, 500, `{"error":"Allocation failed"}`},
+				{"POST", "/channels/o1", url.Values{"endpoint": {"Local/1001@agent-sim"}, "app": {"tenesa-ivr"}}, 200, `"id":"o1"`},
+				{"GET", "/channels/o1;2", nil, 200, `"name":"Local/1001@agent-sim-`},
+			}
+		}},
 		{"hangup reasons", func(id string) []step {
 			return []step{
 				{"DELETE", "/channels/" + id, url.Values{"reason": {"sleepy"}}, 400, "Invalid reason"},
