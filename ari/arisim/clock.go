@@ -1,6 +1,7 @@
 package arisim
 
 import (
+	"container/heap"
 	"time"
 )
 
@@ -26,63 +27,131 @@ func (c *clock) real(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * c.scale)
 }
 
-// now is the current sim time.
+// now is the current sim time by the wall clock.
 func (c *clock) now() time.Time {
 	el := time.Since(c.realStart)
 	return c.simStart.Add(time.Duration(float64(el) / c.scale))
 }
 
-// timer is a cancelable scheduled callback that runs with the server lock
-// held. All timers are tracked so Close can stop them and wait for running
-// callbacks.
+// timer is a cancelable scheduled callback. Timers run one at a time in
+// sim-time order (then scheduling order) on the scheduler goroutine, with
+// the state lock held, so a late wake-up never reorders them.
 type timer struct {
-	t    *time.Timer
+	due  time.Time
+	seq  uint64
+	f    func()
+	idx  int
 	done bool // fired or stopped; guarded by Server.mu
 }
 
-// after schedules f to run after the sim duration d with s.mu held.
-// It must be called with s.mu held.
+type timerHeap []*timer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].due.Equal(h[j].due) {
+		return h[i].due.Before(h[j].due)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx, h[j].idx = i, j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*timer)
+	t.idx = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	t.idx = -1
+	return t
+}
+
+// after schedules f to run after the sim duration d with the lock held.
+// It must be called with the lock held.
 func (s *Server) after(d time.Duration, f func()) *timer {
-	tm := &timer{}
+	if d < 0 {
+		d = 0
+	}
+	s.timerSeq++
+	tm := &timer{due: s.now().Add(d), seq: s.timerSeq, f: f}
 	if s.closed {
 		tm.done = true
 		return tm
 	}
-	s.timerWG.Add(1)
-	s.timers[tm] = struct{}{}
-	due := s.now().Add(d)
-	// Aim at the due time on the wall clock, so a late callback does not
-	// delay the timers it schedules.
-	tm.t = time.AfterFunc(s.clk.real(due.Sub(s.clk.now())), func() {
-		defer s.timerWG.Done()
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if tm.done {
-			return
-		}
-		tm.done = true
-		delete(s.timers, tm)
-		if s.closed {
-			return
-		}
-		// The callback happens at its scheduled sim time, however late the
-		// real timer fired, so sim durations stay exact.
-		s.virt = due
-		f()
-		s.virt = time.Time{}
-	})
+	heap.Push(&s.timerq, tm)
+	if !s.schedRunning {
+		s.schedRunning = true
+		s.schedWG.Add(1)
+		go s.schedule()
+	}
+	select {
+	case s.schedWake <- struct{}{}:
+	default:
+	}
 	return tm
 }
 
-// stop cancels the timer; it must be called with s.mu held.
+// stop cancels the timer; it must be called with the lock held.
 func (s *Server) stop(tm *timer) {
 	if tm == nil || tm.done {
 		return
 	}
 	tm.done = true
-	delete(s.timers, tm)
-	if tm.t.Stop() {
-		s.timerWG.Done()
+	if tm.idx >= 0 && tm.idx < len(s.timerq) && s.timerq[tm.idx] == tm {
+		heap.Remove(&s.timerq, tm.idx)
+	}
+}
+
+// schedule runs due timers in order until Close.
+func (s *Server) schedule() {
+	defer s.schedWG.Done()
+	wait := time.NewTimer(time.Hour)
+	defer wait.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !s.closed {
+		if len(s.timerq) == 0 {
+			s.sleep(wait, -1)
+			continue
+		}
+		next := s.timerq[0]
+		if d := s.clk.real(next.due.Sub(s.clk.now())); d > 0 {
+			s.sleep(wait, d)
+			continue
+		}
+		heap.Pop(&s.timerq)
+		next.done = true
+		// The callback happens at its scheduled sim time, however late it
+		// runs, so sim durations stay exact.
+		s.virt = next.due
+		next.f()
+		s.virt = time.Time{}
+	}
+}
+
+// sleep releases the lock until d passed (d < 0: until woken), a timer was
+// added, or the server closed.
+func (s *Server) sleep(wait *time.Timer, d time.Duration) {
+	s.mu.Unlock()
+	defer s.mu.Lock()
+	if d >= 0 {
+		wait.Reset(d)
+		defer wait.Stop()
+		select {
+		case <-wait.C:
+		case <-s.schedWake:
+		case <-s.done:
+		}
+		return
+	}
+	select {
+	case <-s.schedWake:
+	case <-s.done:
 	}
 }
 
@@ -99,8 +168,7 @@ func (s *Server) unlock() {
 }
 
 // now is the sim time of the current atomic step (a timer callback runs at
-// its scheduled time, however late the real timer fired). Called with the
-// lock held.
+// its scheduled time). Called with the lock held.
 func (s *Server) now() time.Time {
 	if !s.virt.IsZero() {
 		return s.virt

@@ -107,7 +107,7 @@ func TestNativeInboundCall(t *testing.T) {
 			},
 		},
 		{
-			name:   "DTMF gather with ext/play prompt",
+			name: "DTMF gather with ext/play prompt",
 			// The digits are spaced with 'W': ext/play v5.3.1 reads
 			// Result.DTMF without its lock (session.go waitDigits), so two
 			// digits arriving at the same instant trip -race inside the

@@ -51,13 +51,17 @@ type Server struct {
 
 	handler http.Handler
 
-	mu      sync.Mutex
-	closed  bool
-	done    chan struct{}
-	timers  map[*timer]struct{}
-	timerWG sync.WaitGroup
-	virt    time.Time // sim time of the running timer callback
-	connWG  sync.WaitGroup
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{}
+	// scheduler state (clock.go)
+	timerq       timerHeap
+	timerSeq     uint64
+	schedRunning bool
+	schedWake    chan struct{}
+	schedWG      sync.WaitGroup
+	virt         time.Time // sim time of the running timer callback
+	connWG       sync.WaitGroup
 
 	channels  map[string]*channel
 	bridges   map[string]*bridge
@@ -111,7 +115,7 @@ func New(opts Options) *Server {
 		log:       opts.Logger,
 		clk:       newClock(opts.TimeScale),
 		done:      make(chan struct{}),
-		timers:    map[*timer]struct{}{},
+		schedWake: make(chan struct{}, 1),
 		channels:  map[string]*channel{},
 		bridges:   map[string]*bridge{},
 		playbacks: map[string][]*playback{},
@@ -190,9 +194,10 @@ func (s *Server) Close() error {
 	}
 	s.closed = true
 	close(s.done)
-	for tm := range s.timers {
-		s.stop(tm)
+	for _, tm := range s.timerq {
+		tm.done = true
 	}
+	s.timerq = nil
 	for ws := range s.sockets {
 		ws.kill()
 	}
@@ -205,7 +210,7 @@ func (s *Server) Close() error {
 	if srv != nil {
 		err = srv.Close()
 	}
-	s.timerWG.Wait()
+	s.schedWG.Wait()
 	s.connWG.Wait()
 	return err
 }
