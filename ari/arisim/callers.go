@@ -16,6 +16,7 @@ type Caller struct {
 	// Tech is "Local" (default: a Local/DNIS@tenesa-in pair whose ;2 half
 	// enters Stasis in state Ring) or "PJSIP" (one PJSIP/<Number> channel,
 	// shaped like transcript 01).
+	// An empty Number is "" for Local and "caller1" for PJSIP.
 	Tech   string
 	App    string // Stasis app, default "tenesa-ivr"
 	Script []Step // run in order once the controller answers
@@ -186,6 +187,10 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 		s.runContext(c2, "tenesa-in", cl.DNIS, 1)
 		return c, nil
 	case "PJSIP":
+		if cl.Number == "" {
+			cl.Number = "caller1"
+			id.Number = cl.Number
+		}
 		s.sipSeq++
 		ch := s.newChannel(s.uniqueID(), fmt.Sprintf("PJSIP/%s-%08x", cl.Number, s.sipSeq), "Ring", "PJSIP")
 		ch.protocolID = fmt.Sprintf("%08x-%04x-sim@127.0.0.1", s.sipSeq*7919, s.sipSeq)
