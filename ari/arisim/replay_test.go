@@ -589,8 +589,8 @@ func (r *replayer) compareEvents(recEvents map[string][][]byte) {
 		labels[l] = true
 	}
 	for label := range labels {
-		recBy, recOrder := r.group(r.recLab, recEvents[label], true)
-		simBy, simOrder := r.group(r.simLab, r.simMsgs[label], false)
+		recBy, recOrder, recTimes := r.group(r.recLab, recEvents[label], true)
+		simBy, simOrder, simTimes := r.group(r.simLab, r.simMsgs[label], false)
 		keys := map[string]bool{}
 		for _, k := range append(recOrder, simOrder...) {
 			keys[k] = true
@@ -605,13 +605,36 @@ func (r *replayer) compareEvents(recEvents map[string][][]byte) {
 			if strings.Join(want, "\n") != strings.Join(got, "\n") {
 				t.Errorf("socket %q, %s: events differ\nrecorded:\n  %s\nsimulated:\n  %s", label, k,
 					strings.Join(want, "\n  "), strings.Join(got, "\n  "))
+				continue
 			}
+			compareTiming(t, label, k, want, recTimes[k], simTimes[k])
 		}
 	}
 }
 
-func (r *replayer) group(l *labeler, msgs [][]byte, recorded bool) (map[string][]string, []string) {
+// timingSlack is how far (sim time) the delay between two events of one
+// key may differ from the recording: replay latency at replayScale plus
+// Asterisk's own jitter.
+func timingSlack(d time.Duration) time.Duration {
+	return 150*time.Millisecond + d/20
+}
+
+// compareTiming checks the sim-time gaps between consecutive events of one
+// key (e.g. PlaybackStarted→PlaybackFinished is the prompt length, answer→
+// DTMF the caller script) against the recording.
+func compareTiming(t *testing.T, label, key string, sums []string, rec, sim []time.Time) {
+	t.Helper()
+	for i := 1; i < len(rec) && i < len(sim); i++ {
+		want, got := rec[i].Sub(rec[i-1]), sim[i].Sub(sim[i-1])
+		if diff := got - want; diff > timingSlack(want) || -diff > timingSlack(want) {
+			t.Errorf("socket %q, %s: %v after the previous event, recorded %v (%s)", label, key, got, want, sums[i])
+		}
+	}
+}
+
+func (r *replayer) group(l *labeler, msgs [][]byte, recorded bool) (map[string][]string, []string, map[string][]time.Time) {
 	by := map[string][]string{}
+	times := map[string][]time.Time{}
 	var order []string
 	for _, raw := range msgs {
 		key, sum, err := summarize(l, raw)
@@ -625,13 +648,18 @@ func (r *replayer) group(l *labeler, msgs [][]byte, recorded bool) (map[string][
 		by[key] = append(by[key], sum)
 		var m map[string]any
 		_ = json.Unmarshal(raw, &m)
+		ts, err := time.Parse(stampFormat, fmt.Sprint(m["timestamp"]))
+		if err != nil {
+			r.t.Errorf("bad timestamp in %s: %v", raw, err)
+		}
+		times[key] = append(times[key], ts)
 		typ, _ := m["type"].(string)
 		keys := stripOptional(topKeys(raw))
 		if want, ok := keyOrders[typ]; !recorded && ok && strings.Join(want, ",") != strings.Join(keys, ",") {
 			r.t.Errorf("%s: key order %v, recorded %v", typ, keys, want)
 		}
 	}
-	return by, order
+	return by, order, times
 }
 
 func stripOptional(keys []string) []string {
