@@ -116,3 +116,98 @@ func ParseSwitchEvent(msg string) (Dataset, int64, bool) {
 	}
 	return Dataset(d), n, true
 }
+
+// The customers dataset is stored in bucketed small hashes rather than one
+// key per customer, number and service ID (see doc.go): three key families
+// under a version base, and a meta hash saying how many buckets each has.
+const (
+	MetaSuffix       = "meta"    // hash: buckets, format
+	MetaBuckets      = "buckets" // field of meta: the bucket count B
+	CustBucketPrefix = "cb:"     // "cb:{b}" hash: customer_id → EncodeCustomer record
+	ANIBucketPrefix  = "ab:"     // "ab:{b}" hash: e164 → customer_id
+	SIDBucketPrefix  = "sb:"     // "sb:{b}" hash: service_id → customer_id
+)
+
+// MaxBuckets bounds the bucket count (so that the look-up script's
+// arithmetic stays exact in Lua's doubles).
+const MaxBuckets = 1 << 22
+
+// Bucket is the bucket of a hash field among n: a polynomial hash of its
+// bytes (h = h*31 + byte, mod n at every step), which the look-up script
+// computes the same way in Lua.
+func Bucket(field string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	m := uint64(n)
+	var h uint64
+	for i := 0; i < len(field); i++ {
+		h = (h*31 + uint64(field[i])) % m
+	}
+	return int(h)
+}
+
+// BucketKey is "{base}{prefix}{bucket}", e.g. "tenesa:customers:v7:ab:1234".
+func BucketKey(base, prefix string, bucket int) string {
+	return base + prefix + strconv.Itoa(bucket)
+}
+
+// BucketsFor is the bucket count for about n customers: about 24 customers
+// per bucket (30 numbers with 1.25 per customer), far below
+// hash-max-listpack-entries (128 by default), never a multiple of the hash
+// multiplier 31 (which would leave buckets unused).
+func BucketsFor(n int64) int {
+	b := (n + 23) / 24
+	b = max(1, min(b, MaxBuckets))
+	if b%31 == 0 {
+		b++
+	}
+	return int(b)
+}
+
+// RecordSep separates the fields of an encoded customer record.
+const RecordSep = '\x1f'
+
+// EncodeCustomer appends c's record to dst: name, segment, tier, language,
+// region, products (";"), account_manager, separated by RecordSep. The
+// importer rejects values containing RecordSep.
+func EncodeCustomer(dst []byte, c *Customer) []byte {
+	dst = append(dst, c.Name...)
+	dst = append(dst, RecordSep)
+	dst = append(dst, c.Segment...)
+	dst = append(dst, RecordSep)
+	dst = append(dst, c.Tier...)
+	dst = append(dst, RecordSep)
+	dst = append(dst, c.Language...)
+	dst = append(dst, RecordSep)
+	dst = append(dst, c.Region...)
+	dst = append(dst, RecordSep)
+	for i, p := range c.Products {
+		if i > 0 {
+			dst = append(dst, ListSep...)
+		}
+		dst = append(dst, p...)
+	}
+	dst = append(dst, RecordSep)
+	return append(dst, c.AccountManager...)
+}
+
+// DecodeCustomer is the inverse of EncodeCustomer; missing trailing
+// fields are empty.
+func DecodeCustomer(id, rec string) *Customer {
+	c := &Customer{ID: id}
+	dsts := [...]*string{&c.Name, &c.Segment, &c.Tier, &c.Language, &c.Region, nil, &c.AccountManager}
+	for i := range dsts {
+		f, rest, more := strings.Cut(rec, string(RecordSep))
+		if dsts[i] != nil {
+			*dsts[i] = f
+		} else if f != "" {
+			c.Products = strings.Split(f, ListSep)
+		}
+		if !more {
+			break
+		}
+		rec = rest
+	}
+	return c
+}

@@ -69,11 +69,20 @@ type Numbering struct {
 type numberDesc struct {
 	lengths []int32
 	re      *regexp.Regexp
+	dfa     *digitDFA // the same pattern as an automaton over digits; nil: use re
 }
 
 func (d numberDesc) match(nsn string) bool {
 	if len(d.lengths) > 0 && !slices.Contains(d.lengths, int32(len(nsn))) {
 		return false
+	}
+	return d.matchPattern(nsn)
+}
+
+// matchPattern matches the pattern alone; nsn is all digits.
+func (d numberDesc) matchPattern(nsn string) bool {
+	if d.dfa != nil {
+		return d.dfa.match(nsn)
 	}
 	return d.re.MatchString(nsn)
 }
@@ -143,7 +152,8 @@ func compileNumbering(region string) (*Numbering, error) {
 				lens = append(lens, l)
 			}
 		}
-		return numberDesc{lengths: lens, re: re}, true, nil
+		dfa, _ := compileDigitDFA("^(?:" + p + ")$")
+		return numberDesc{lengths: lens, re: re, dfa: dfa}, true, nil
 	}
 	n := &Numbering{
 		region: region,
@@ -328,7 +338,7 @@ func (n *Numbering) check(nsn string) error {
 	if len(nsn) > n.maxLen {
 		return &NumberError{Reason: ErrNumberTooLong, Detail: lengthDetail(len(nsn), n)}
 	}
-	if !n.lenTable[len(nsn)] || !n.general.re.MatchString(nsn) {
+	if !n.lenTable[len(nsn)] || !n.general.matchPattern(nsn) {
 		return &NumberError{Reason: ErrNumberUnallocated, Detail: "no " + n.region + " number range matches"}
 	}
 	for _, t := range n.types {

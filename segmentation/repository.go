@@ -46,16 +46,35 @@ func (r *Repository) Keys() Keyspace { return r.keys }
 func (r *Repository) Client() redis.UniversalClient { return r.rdb }
 
 // customerScript: KEYS[1] current pointer; ARGV[1] version base
-// ("{prefix}customers:v"); ARGV[2] "ani:+62…" or "sid:…".
-// Returns {version}, or {version, id, {field, value, …}}; version "0" when
-// no dataset was ever imported.
+// ("{prefix}customers:v"); ARGV[2] bucket prefix ("ab:" or "sb:"); ARGV[3]
+// the E.164 number or service ID.
+// Returns {version}, {version, id} (a dangling id) or {version, id, record};
+// version "0" when no dataset was ever imported. The bucket count is the
+// version's meta "buckets"; the bucket hash is keys.go's Bucket. A version
+// without meta is one written before the bucketed layout (one key per
+// customer, number and service ID): it is still read, the record then being
+// {field, value, …}.
 var customerScript = redis.NewScript(`
 local v = redis.call('GET', KEYS[1])
 if not v then return {'0'} end
 local base = ARGV[1] .. v .. ':'
-local id = redis.call('GET', base .. ARGV[2])
+local n = tonumber(redis.call('HGET', base .. 'meta', 'buckets'))
+if not n then
+  local legacy = (ARGV[2] == 'ab:') and 'ani:' or 'sid:'
+  local id = redis.call('GET', base .. legacy .. ARGV[3])
+  if not id then return {v} end
+  return {v, id, redis.call('HGETALL', base .. 'cust:' .. id)}
+end
+local function bucket(s)
+  local h = 0
+  for i = 1, #s do h = (h * 31 + string.byte(s, i)) % n end
+  return h
+end
+local id = redis.call('HGET', base .. ARGV[2] .. bucket(ARGV[3]), ARGV[3])
 if not id then return {v} end
-return {v, id, redis.call('HGETALL', base .. 'cust:' .. id)}
+local rec = redis.call('HGET', base .. 'cb:' .. bucket(id), id)
+if not rec then return {v, id} end
+return {v, id, rec}
 `)
 
 // hashScript: KEYS[1] current pointer; ARGV[1] version base; ARGV[2] key
@@ -100,17 +119,17 @@ type CustomerRecord struct {
 
 // CustomerByANI reads the customer owning an E.164 number.
 func (r *Repository) CustomerByANI(ctx context.Context, e164 string) (CustomerRecord, error) {
-	return r.customer(ctx, ANIPrefix+e164)
+	return r.customer(ctx, ANIBucketPrefix, e164)
 }
 
 // CustomerBySID reads the customer owning a service ID.
 func (r *Repository) CustomerBySID(ctx context.Context, sid string) (CustomerRecord, error) {
-	return r.customer(ctx, SIDPrefix+sid)
+	return r.customer(ctx, SIDBucketPrefix, sid)
 }
 
-func (r *Repository) customer(ctx context.Context, suffix string) (CustomerRecord, error) {
+func (r *Repository) customer(ctx context.Context, bucketPrefix, key string) (CustomerRecord, error) {
 	d := DatasetCustomers
-	res, err := customerScript.Run(ctx, r.rdb, []string{r.keys.Current(d)}, r.keys.versionBase(d), suffix).Slice()
+	res, err := customerScript.Run(ctx, r.rdb, []string{r.keys.Current(d)}, r.keys.versionBase(d), bucketPrefix, key).Slice()
 	if err != nil {
 		return CustomerRecord{}, err
 	}
@@ -123,13 +142,24 @@ func (r *Repository) customer(ctx context.Context, suffix string) (CustomerRecor
 	}
 	rec := CustomerRecord{Version: v}
 	if len(res) < 3 {
-		return rec, nil
+		return rec, nil // unknown, or a number pointing at no customer
 	}
 	id, _ := res[1].(string)
-	fields, _ := res[2].([]any)
-	if id == "" || len(fields) == 0 {
-		return rec, nil // a number pointing at no customer: treat as unknown
+	if id == "" {
+		return rec, nil
 	}
+	switch x := res[2].(type) {
+	case string:
+		rec.Customer = DecodeCustomer(id, x)
+	case []any: // a version in the layout before buckets
+		if len(x) > 0 {
+			rec.Customer = legacyCustomer(id, x)
+		}
+	}
+	return rec, nil
+}
+
+func legacyCustomer(id string, fields []any) *Customer {
 	c := &Customer{ID: id}
 	eachPair(fields, func(k, val string) {
 		switch k {
@@ -151,8 +181,17 @@ func (r *Repository) customer(ctx context.Context, suffix string) (CustomerRecor
 			c.AccountManager = val
 		}
 	})
-	rec.Customer = c
-	return rec, nil
+	return c
+}
+
+// CustomerBuckets is the bucket count of a customers version (0: a version
+// without meta, written before the bucketed layout or not yet started).
+func (r *Repository) CustomerBuckets(ctx context.Context, v int64) (int, error) {
+	n, err := r.rdb.HGet(ctx, r.keys.Base(DatasetCustomers, v)+MetaSuffix, MetaBuckets).Int()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	}
+	return n, err
 }
 
 // TicketRecord is a ticket read from Redis.

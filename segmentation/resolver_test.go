@@ -202,7 +202,12 @@ func TestUnknownNumberAndNegativeCache(t *testing.T) {
 	// The number appears in Redis behind the cache's back: the negative
 	// entry still answers until its TTL passes, so Redis is not asked.
 	base := f.keys.Base(seg.DatasetCustomers, r.Version)
-	if err := f.rdb.Set(ctx, seg.ANIKey(base, "+6281177770001"), "DBS-0001", 0).Err(); err != nil {
+	n, err := f.repo.CustomerBuckets(ctx, r.Version)
+	if err != nil || n == 0 {
+		t.Fatalf("buckets of version %d: %d, %v", r.Version, n, err)
+	}
+	const e164 = "+6281177770001"
+	if err := f.rdb.HSet(ctx, seg.BucketKey(base, seg.ANIBucketPrefix, seg.Bucket(e164, n)), e164, "DBS-0001").Err(); err != nil {
 		t.Fatal(err)
 	}
 	r, err = f.res.ByANI(ctx, "+62 811 7777 0001")
@@ -247,11 +252,21 @@ func TestUnknownOrMissingSegmentIsUnidentified(t *testing.T) {
 	base := f.keys.Base(seg.DatasetCustomers, v)
 	// Written behind the importer's back, as an old import under another
 	// config would have.
-	f.rdb.HSet(ctx, seg.CustomerKey(base, "X-1"), "name", "PT Lama", "segment", "RETIRED", "tier", "gold")
-	f.rdb.Set(ctx, seg.SIDKey(base, "777000111"), "X-1", 0)
-	f.rdb.HSet(ctx, seg.CustomerKey(base, "X-2"), "name", "Tanpa Segmen")
-	f.rdb.Set(ctx, seg.SIDKey(base, "777000222"), "X-2", 0)
-	f.rdb.Set(ctx, seg.SIDKey(base, "777000333"), "NO-SUCH-CUSTOMER", 0)
+	n, err := f.repo.CustomerBuckets(ctx, v)
+	if err != nil || n == 0 {
+		t.Fatalf("buckets of version %d: %d, %v", v, n, err)
+	}
+	put := func(prefix, field, value string) {
+		t.Helper()
+		if err := f.rdb.HSet(ctx, seg.BucketKey(base, prefix, seg.Bucket(field, n)), field, value).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(seg.CustBucketPrefix, "X-1", string(seg.EncodeCustomer(nil, &seg.Customer{Name: "PT Lama", Segment: "RETIRED", Tier: "gold"})))
+	put(seg.SIDBucketPrefix, "777000111", "X-1")
+	put(seg.CustBucketPrefix, "X-2", "Tanpa Segmen") // a record of the name alone
+	put(seg.SIDBucketPrefix, "777000222", "X-2")
+	put(seg.SIDBucketPrefix, "777000333", "NO-SUCH-CUSTOMER")
 	for _, c := range []struct {
 		name, sid string
 		want      seg.LookupResult

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"errors"
+	"hash/maphash"
 	"io"
 	"os"
 	"strings"
@@ -18,7 +19,7 @@ func readAll(t *testing.T, rr rowReader, minLine int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	num := rules.Numbering()
+	val := &validator{rules: rules, num: rules.Numbering(), seed: maphash.MakeSeed(), buckets: seg.BucketsFor(1000)}
 	last := 0
 	for range 100000 {
 		r, err := rr.next()
@@ -38,27 +39,34 @@ func readAll(t *testing.T, rr rowReader, minLine int) {
 		if len(r.f) != len(CustomerColumns) {
 			t.Fatalf("row of %d fields", len(r.f))
 		}
-		it, rerr := validateCustomer(rules, num, r)
+		it, rerr := validateCustomer(val, r)
 		if rerr != nil {
 			if rerr.Line != r.line || rerr.Reason == "" {
 				t.Fatalf("row error %+v for line %d", rerr, r.line)
 			}
 			continue
 		}
-		if !strings.HasPrefix(it.hash, seg.CustPrefix) || len(it.strs)%2 != 0 || len(it.strs) == 0 {
+		if len(it.keys) < 2 || it.keys[0].kind != kindID || it.keys[0].s != it.id || it.id == "" {
 			t.Fatalf("item %+v", it)
 		}
-		for i := 0; i < len(it.strs); i += 2 {
-			k := it.strs[i]
-			if strings.HasPrefix(k, seg.ANIPrefix) {
-				if e := strings.TrimPrefix(k, seg.ANIPrefix); !strings.HasPrefix(e, "+62") {
-					t.Fatalf("phone key %q", k)
+		if c := seg.DecodeCustomer(it.id, it.rec); c.Segment == "" || c.Tier == "" || c.Name == "" || c.Region == "" || c.Language == "" {
+			t.Fatalf("record %q decodes to %+v", it.rec, c)
+		}
+		for _, k := range it.keys[1:] {
+			switch k.kind {
+			case kindANI:
+				if !strings.HasPrefix(k.s, "+62") {
+					t.Fatalf("phone key %q", k.s)
 				}
-			} else if !strings.HasPrefix(k, seg.SIDPrefix) {
-				t.Fatalf("key %q", k)
+			case kindSID:
+				if seg.CheckServiceID(k.s) != nil {
+					t.Fatalf("service ID %q", k.s)
+				}
+			default:
+				t.Fatalf("key %+v", k)
 			}
-			if strings.ContainsAny(k, " *?[]{}") {
-				t.Fatalf("key %q would break the key layout", k)
+			if k.bucket < 0 || int(k.bucket) >= val.buckets || int(k.bucket) != seg.Bucket(k.s, val.buckets) {
+				t.Fatalf("key %q in bucket %d of %d", k.s, k.bucket, val.buckets)
 			}
 		}
 	}

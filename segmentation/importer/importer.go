@@ -5,6 +5,7 @@ package importer
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -36,6 +37,11 @@ type Options struct {
 	BatchSize int
 	// Workers validate and write batches concurrently (default 4).
 	Workers int
+	// BufferEntries bounds the customer entries (record, number or service
+	// ID) held in memory to be written bucket by bucket (default 2,097,152,
+	// about 650,000 customers): the more a bucket gathers before its HSET,
+	// the less each entry costs Redis.
+	BufferEntries int
 	// KeepErrors bounds the row errors kept in the Summary (default 100);
 	// all are counted.
 	KeepErrors int
@@ -83,16 +89,20 @@ func (p Progress) Rate() float64 {
 
 // Summary reports a finished (or aborted) import.
 type Summary struct {
-	Dataset  seg.Dataset   `json:"dataset"`
-	Version  int64         `json:"version"`
-	Previous int64         `json:"previous_version"`
-	Switched bool          `json:"switched"`
-	Rows     int64         `json:"rows"`
-	Imported int64         `json:"imported"`
-	Bad      int64         `json:"bad"`
-	Errors   []RowError    `json:"errors,omitempty"` // the first KeepErrors, by line
-	Keys     int64         `json:"keys_written"`
-	Elapsed  time.Duration `json:"elapsed_ns"`
+	Dataset  seg.Dataset `json:"dataset"`
+	Version  int64       `json:"version"`
+	Previous int64       `json:"previous_version"`
+	Switched bool        `json:"switched"`
+	Rows     int64       `json:"rows"`
+	Imported int64       `json:"imported"`
+	Bad      int64       `json:"bad"`
+	Errors   []RowError  `json:"errors,omitempty"` // the first KeepErrors, by line
+	// Keys counts the entries written: hash fields of the customer buckets
+	// (a record, a number or a service ID each), ticket or incident hashes.
+	Keys int64 `json:"keys_written"`
+	// Buckets is the bucket count of a customers version (see segmentation).
+	Buckets int           `json:"buckets,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns"`
 	// Collected is how many old versions (and keys) were deleted.
 	CollectedVersions int   `json:"collected_versions"`
 	CollectedKeys     int64 `json:"collected_keys"`
@@ -132,6 +142,9 @@ func New(o Options) (*Importer, error) {
 	}
 	if o.Workers <= 0 {
 		o.Workers = 4
+	}
+	if o.BufferEntries <= 0 {
+		o.BufferEntries = 1 << 21
 	}
 	if o.KeepErrors <= 0 {
 		o.KeepErrors = 100
@@ -206,6 +219,22 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	}
 	sum.Version = version
 	base := repo.Keys().Base(sp.dataset, version)
+	buckets := 0
+	if sp.dataset == seg.DatasetCustomers {
+		n := totalRows
+		if n == 0 && totalBytes > 0 {
+			n = totalBytes / 64 // rows are longer: more and smaller buckets, never fewer
+		}
+		if n == 0 {
+			n = 1 << 20
+		}
+		buckets = seg.BucketsFor(n)
+		sum.Buckets = buckets
+		if err := repo.Client().HSet(ctx, base+seg.MetaSuffix, seg.MetaBuckets, buckets, "format", 2).Err(); err != nil {
+			im.abort(context.WithoutCancel(ctx), sp.dataset, version, log)
+			return sum, fmt.Errorf("%s: write version %d: %w", sp.dataset, version, err)
+		}
+	}
 	log.Info().Int64("version", version).Int64("serving", prev).Msg("import started")
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -263,7 +292,8 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	}
 	jobs := make(chan job, im.o.Workers)
 	futures := make(chan chan validated, 2*im.o.Workers)
-	writes := make(chan []item, im.o.Workers)
+	writes := make(chan writeJob, im.o.Workers)
+	seed := maphash.MakeSeed()
 
 	var wg sync.WaitGroup
 	fail := func(err error) { cancel(err) }
@@ -316,6 +346,7 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			val := &validator{rules: im.o.Rules, num: im.num, seed: seed, buckets: buckets}
 			for j := range jobs {
 				var v validated
 				v.items = make([]item, 0, len(j.rows))
@@ -324,7 +355,7 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 						v.errs = append(v.errs, RowError{Line: r.line, Reason: r.err})
 						continue
 					}
-					it, rerr := sp.validate(im.o.Rules, im.num, r)
+					it, rerr := sp.validate(val, r)
 					if rerr != nil {
 						v.errs = append(v.errs, *rerr)
 						continue
@@ -336,24 +367,57 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		}()
 	}
 
-	// Committer: input order, duplicates, error budget.
+	// Committer: input order, duplicates, error budget. Customers are
+	// gathered per bucket (up to BufferEntries) so that one HSET carries
+	// many entries of a bucket; tickets and incidents go out per batch.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		defer close(writes)
-		seed := maphash.MakeSeed()
-		hint := totalRows * 3 // about 3 keys per customer; a file: ~40 bytes per key
+		hint := totalRows * 13 / 4 // 3.25 keys per generated customer; a file: ~40 bytes per key
 		if hint == 0 {
 			hint = totalBytes / 40
 		}
-		owner := make(map[uint64]int32, min(hint, 1<<26)) // key hash → line of its first row
-		claim := func(line int, suffix string) (int32, bool) {
-			h := maphash.String(seed, suffix)
-			if l, dup := owner[h]; dup {
-				return l, false
+		owner := newClaims(min(hint, 1<<26)) // key hash → line of its first row
+		// kind → bucket → entries, each field and value a uvarint length
+		// and the bytes: contiguous, so that the writers read them at
+		// memory speed rather than chasing a string per field.
+		var bufs [len(kindPrefix)][]bucketBuf
+		if buckets > 0 {
+			for k := kindID; k <= kindSID; k++ {
+				bufs[k] = make([]bucketBuf, buckets)
 			}
-			owner[h] = int32(line)
-			return 0, true
+		}
+		buffered := 0
+		send := func(w writeJob) bool {
+			select {
+			case writes <- w:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		flush := func() bool {
+			const chunk = 8192 // entries per pipeline
+			var w writeJob
+			n := 0
+			for k := kindID; k <= kindSID; k++ {
+				for b, bb := range bufs[k] {
+					if bb.n == 0 {
+						continue
+					}
+					w.buckets = append(w.buckets, bucketWrite{kind: k, bucket: int32(b), buf: bb})
+					bufs[k][b] = bucketBuf{}
+					if n += int(bb.n); n >= chunk {
+						if !send(w) {
+							return false
+						}
+						w, n = writeJob{}, 0
+					}
+				}
+			}
+			buffered = 0
+			return len(w.buckets) == 0 || send(w)
 		}
 		for fut := range futures {
 			var v validated
@@ -365,46 +429,61 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 			for _, e := range v.errs {
 				addErr(e)
 			}
+			if buckets > 0 {
+				touch(owner, &bufs, v.items)
+			}
 			kept := v.items[:0]
 			for _, it := range v.items {
-				// The row's keys: its hash, then every other entry of strs.
-				nkeys := 1 + len(it.strs)/2
-				key := func(i int) string {
-					if i == 0 {
-						return it.hash
-					}
-					return it.strs[2*(i-1)]
-				}
 				dup := false
-				for i := range nkeys {
-					if l, ok := claim(it.line, key(i)); !ok {
+				for i := range it.keys {
+					k := &it.keys[i]
+					if l, ok := owner.claim(k.h, int32(it.line)); !ok {
 						if int(l) == it.line {
-							continue // the same number twice in one row
+							k.s = "" // the same number twice in one row: written once
+							continue
 						}
 						for j := range i { // release what this row claimed
-							delete(owner, maphash.String(seed, key(j)))
+							if it.keys[j].s != "" {
+								owner.release(it.keys[j].h)
+							}
 						}
-						addErr(RowError{Line: it.line, Field: fieldOfKey(key(i)), Reason: fmt.Sprintf("duplicate: already on line %d", l)})
+						addErr(RowError{Line: it.line, Field: k.kind.field(), Reason: fmt.Sprintf("duplicate: already on line %d", l)})
 						dup = true
 						break
 					}
 				}
-				if !dup {
-					kept = append(kept, it)
+				if dup {
+					continue
 				}
+				if buckets == 0 {
+					kept = append(kept, it)
+					continue
+				}
+				for _, k := range it.keys {
+					switch {
+					case k.s == "":
+					case k.kind == kindID:
+						bufs[kindID][k.bucket].add(it.id, it.rec)
+					default:
+						bufs[k.kind][k.bucket].add(k.s, it.id)
+					}
+					buffered++
+				}
+				imported.Add(1)
 			}
 			if limit := im.o.MaxErrors; limit >= 0 && bad.Load() > int64(limit) {
 				fail(fmt.Errorf("%s: %w: %d bad rows, --max-errors is %d", sp.dataset, ErrTooManyErrors, bad.Load(), limit))
 				return
 			}
-			if len(kept) == 0 {
-				continue
-			}
-			select {
-			case writes <- kept:
-			case <-ctx.Done():
+			if buffered >= im.o.BufferEntries && !flush() {
 				return
 			}
+			if len(kept) > 0 && !send(writeJob{items: kept}) {
+				return
+			}
+		}
+		if buffered > 0 && ctx.Err() == nil {
+			flush()
 		}
 	}()
 
@@ -413,14 +492,15 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for items := range writes {
-				n, err := im.write(ctx, base, items)
+			var sc scratch
+			for w := range writes {
+				n, err := im.write(ctx, base, w, &sc)
 				if err != nil {
 					fail(fmt.Errorf("%s: write version %d: %w", sp.dataset, version, err))
 					return
 				}
 				keys.Add(n)
-				imported.Add(int64(len(items)))
+				imported.Add(int64(len(w.items)))
 			}
 		}()
 	}
@@ -470,36 +550,175 @@ func (im *Importer) abort(ctx context.Context, d seg.Dataset, v int64, log zerol
 	}
 }
 
-// write sends one batch in one pipeline: an HSET per row and one MSET for
-// every string key of the batch.
-func (im *Importer) write(ctx context.Context, base string, items []item) (int64, error) {
-	rdb := im.o.Repository.Client()
-	pipe := rdb.Pipeline()
-	mset := make([]any, 0, 6*len(items))
+// writeJob is one pipeline: ticket or incident rows, or customer buckets.
+type writeJob struct {
+	items   []item
+	buckets []bucketWrite
+}
+
+// bucketWrite is the entries gathered for one bucket.
+type bucketWrite struct {
+	kind   keyKind
+	bucket int32
+	buf    bucketBuf
+}
+
+// bucketBuf holds n entries (field, value) of one bucket, each string a
+// uvarint length and its bytes.
+type bucketBuf struct {
+	b []byte
+	n int32
+}
+
+func (bb *bucketBuf) add(field, value string) {
+	if bb.b == nil {
+		// About what a bucket gathers between flushes: fewer regrowths.
+		bb.b = make([]byte, 0, 16*(len(field)+len(value)+2))
+	}
+	bb.b = binary.AppendUvarint(bb.b, uint64(len(field)))
+	bb.b = append(bb.b, field...)
+	bb.b = binary.AppendUvarint(bb.b, uint64(len(value)))
+	bb.b = append(bb.b, value...)
+	bb.n++
+}
+
+// span is one argument of a bucket's HSET: a slice of its buffer. go-redis
+// writes a BinaryMarshaler's bytes, and a *span in an interface costs no
+// allocation (a string or a []byte would cost one per argument).
+type span []byte
+
+func (s *span) MarshalBinary() ([]byte, error) { return *s, nil }
+
+// scratch is a writer's reusable argument slabs.
+type scratch struct {
+	args  []any
+	spans []span
+}
+
+// write sends one job in one pipeline: an HSET per row or per bucket.
+func (im *Importer) write(ctx context.Context, base string, w writeJob, sc *scratch) (int64, error) {
+	pipe := im.o.Repository.Client().Pipeline()
 	var n int64
-	for _, it := range items {
+	for _, it := range w.items {
 		pipe.HSet(ctx, base+it.hash, it.fields...)
 		n++
-		for i := 0; i+1 < len(it.strs); i += 2 {
-			mset = append(mset, base+it.strs[i], it.strs[i+1])
-			n++
-		}
 	}
-	if len(mset) > 0 { // one slot in Cluster: the prefix carries the hash tag
-		pipe.MSet(ctx, mset...)
+	// One slab of arguments for the whole pipeline: the commands keep
+	// slices of it until Exec returns.
+	size := 0
+	for _, bw := range w.buckets {
+		size += int(bw.buf.n)
+	}
+	if cap(sc.args) < 2*len(w.buckets)+2*size {
+		sc.args = make([]any, 0, 2*len(w.buckets)+2*size)
+	}
+	if cap(sc.spans) < 2*size {
+		sc.spans = make([]span, 0, 2*size)
+	}
+	args, spans := sc.args[:0], sc.spans[:0]
+	for _, bw := range w.buckets {
+		start := len(args)
+		args = append(args, "hset", seg.BucketKey(base, kindPrefix[bw.kind], int(bw.bucket)))
+		for b := bw.buf.b; len(b) > 0; {
+			l, k := binary.Uvarint(b)
+			spans = append(spans, span(b[k:k+int(l)]))
+			args = append(args, &spans[len(spans)-1])
+			b = b[k+int(l):]
+		}
+		pipe.Do(ctx, args[start:len(args):len(args)]...)
+		n += int64(bw.buf.n)
 	}
 	_, err := pipe.Exec(ctx)
+	clear(args)
+	clear(spans)
 	return n, err
 }
 
-func fieldOfKey(k string) string {
-	switch {
-	case len(k) > len(seg.ANIPrefix) && k[:len(seg.ANIPrefix)] == seg.ANIPrefix:
-		return "phones"
-	case len(k) > len(seg.SIDPrefix) && k[:len(seg.SIDPrefix)] == seg.SIDPrefix:
-		return "service_ids"
-	case len(k) > len(seg.CustPrefix) && k[:len(seg.CustPrefix)] == seg.CustPrefix:
-		return "customer_id"
+// touchSink keeps touch's loads from being optimised away.
+var touchSink atomic.Uint64
+
+// touch reads, for every key of a batch, the claims slot and the bucket
+// buffer it is about to update: independent loads the CPU overlaps, so
+// that the committer's claims and appends that follow, one at a time and
+// each a cache miss in tables of tens of megabytes, find them in cache.
+func touch(c *claims, bufs *[len(kindPrefix)][]bucketBuf, items []item) {
+	var x uint64
+	mask := uint64(len(c.h) - 1)
+	for i := range items {
+		for _, k := range items[i].keys {
+			x += c.h[(k.h^k.h>>29)&mask]
+			if k.kind != kindHash {
+				x += uint64(cap(bufs[k.kind][k.bucket].b))
+			}
+		}
 	}
-	return "key"
+	touchSink.Add(x)
+}
+
+// claims maps a key hash to the line of the row that first had it: an
+// open-addressing table (linear probing), one probe of two flat arrays in
+// the common case, where a map[uint64]int32 of millions of keys cost more.
+// A released key keeps its slot with line -1.
+type claims struct {
+	h    []uint64
+	line []int32
+	n    int
+}
+
+func newClaims(hint int64) *claims {
+	size := 1 << 10
+	for int64(size) < 2*hint {
+		size <<= 1
+	}
+	return &claims{h: make([]uint64, size), line: make([]int32, size)}
+}
+
+func (c *claims) slot(h uint64) int {
+	mask := uint64(len(c.h) - 1)
+	i := (h ^ h>>29) & mask
+	for c.h[i] != 0 && c.h[i] != h {
+		i = (i + 1) & mask
+	}
+	return int(i)
+}
+
+// claim records line for h; when h is already held it returns the holder.
+func (c *claims) claim(h uint64, line int32) (int32, bool) {
+	if h == 0 {
+		h = 1
+	}
+	if 2*(c.n+1) > len(c.h) {
+		c.grow()
+	}
+	i := c.slot(h)
+	switch {
+	case c.h[i] == 0:
+		c.h[i], c.line[i] = h, line
+		c.n++
+		return 0, true
+	case c.line[i] < 0:
+		c.line[i] = line
+		return 0, true
+	}
+	return c.line[i], false
+}
+
+func (c *claims) release(h uint64) {
+	if h == 0 {
+		h = 1
+	}
+	if i := c.slot(h); c.h[i] == h {
+		c.line[i] = -1
+	}
+}
+
+func (c *claims) grow() {
+	old, oldLine := c.h, c.line
+	c.h, c.line = make([]uint64, 2*len(old)), make([]int32, 2*len(old))
+	for i, h := range old {
+		if h != 0 {
+			j := c.slot(h)
+			c.h[j], c.line[j] = h, oldLine[i]
+		}
+	}
 }

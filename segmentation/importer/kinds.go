@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -23,13 +24,67 @@ func (e RowError) Error() string {
 	return fmt.Sprintf("line %d: %s: %s", e.Line, e.Field, e.Reason)
 }
 
-// item is one validated row, ready to write under a version base: a hash
-// and string keys pointing at it. Key suffixes double as duplicate keys.
+// item is one validated row, ready to write under a version base.
+// Tickets and incidents: one hash (key suffix, fields). Customers: a
+// record in a cb bucket and its numbers and service IDs in ab and sb
+// buckets. keys are the row's unique keys (customer ID, numbers, service
+// IDs; the hash suffix for the others), with the hash the committer dedupes
+// on and the bucket they are written to.
 type item struct {
 	line   int
-	hash   string // key suffix of the hash, e.g. "cust:C001"
+	hash   string // key suffix of the hash, e.g. "ticket:470301000101"
 	fields []any  // field, value, …
-	strs   []string
+	id     string // customer ID
+	rec    string // customer record (segmentation.EncodeCustomer)
+	keys   []ukey
+}
+
+// ukey is one unique key of a row.
+type ukey struct {
+	s      string
+	h      uint64 // dedupe hash (kind mixed in)
+	kind   keyKind
+	bucket int32
+}
+
+type keyKind uint8
+
+const (
+	kindHash keyKind = iota // tickets, incidents: the hash key suffix
+	kindID                  // customer_id → cb
+	kindANI                 // phones → ab
+	kindSID                 // service_ids → sb
+)
+
+var kindPrefix = [...]string{kindID: seg.CustBucketPrefix, kindANI: seg.ANIBucketPrefix, kindSID: seg.SIDBucketPrefix}
+
+func (k keyKind) field() string {
+	switch k {
+	case kindID:
+		return "customer_id"
+	case kindANI:
+		return "phones"
+	case kindSID:
+		return "service_ids"
+	}
+	return "key"
+}
+
+// validator is one validating worker's state.
+type validator struct {
+	rules   *seg.Rules
+	num     *seg.Numbering
+	seed    maphash.Seed
+	buckets int
+	buf     []byte
+}
+
+func (v *validator) key(kind keyKind, s string) ukey {
+	k := ukey{s: s, kind: kind, h: maphash.String(v.seed, s) ^ uint64(kind)*0x9e3779b97f4a7c15}
+	if kind != kindHash {
+		k.bucket = int32(seg.Bucket(s, v.buckets))
+	}
+	return k
 }
 
 // spec describes one dataset's input.
@@ -37,7 +92,7 @@ type spec struct {
 	dataset  seg.Dataset
 	columns  []string
 	required []string
-	validate func(rules *seg.Rules, num *seg.Numbering, r rawRow) (item, *RowError)
+	validate func(v *validator, r rawRow) (item, *RowError)
 }
 
 // Column lists (the CSV headers of the issue).
@@ -71,7 +126,8 @@ func rowErr(r rawRow, col []string, i int, format string, a ...any) *RowError {
 	return &RowError{Line: r.line, Field: col[i], Reason: fmt.Sprintf(format, a...)}
 }
 
-func validateCustomer(rules *seg.Rules, num *seg.Numbering, r rawRow) (item, *RowError) {
+func validateCustomer(v *validator, r rawRow) (item, *RowError) {
+	rules, num := v.rules, v.num
 	f, col := r.f, CustomerColumns
 	for _, i := range []int{cID, cName, cSegment, cTier, cRegion} {
 		if f[i] == "" {
@@ -82,23 +138,29 @@ func validateCustomer(rules *seg.Rules, num *seg.Numbering, r rawRow) (item, *Ro
 	if err := checkID(id, 64); err != "" {
 		return item{}, rowErr(r, col, cID, "%s", err)
 	}
-	segment := strings.ToUpper(f[cSegment])
+	segment := upper(f[cSegment])
 	if !rules.KnownSegment(segment) {
 		return item{}, rowErr(r, col, cSegment, "unknown segment %q (known: %s)", f[cSegment], strings.Join(rules.Segments(), ", "))
 	}
-	tier := strings.ToLower(f[cTier])
+	tier := lower(f[cTier])
 	if !rules.KnownTier(tier) {
 		return item{}, rowErr(r, col, cTier, "unknown tier %q (known: %s)", f[cTier], strings.Join(rules.Tiers(), ", "))
 	}
-	lang := strings.ToLower(f[cLanguage])
+	lang := lower(f[cLanguage])
 	if lang == "" {
 		lang = rules.DefaultLanguage()
 	} else if !rules.KnownLanguage(lang) {
 		return item{}, rowErr(r, col, cLanguage, "unknown language %q", f[cLanguage])
 	}
+	region := lower(f[cRegion])
+	for _, i := range []int{cName, cRegion, cAccountManager} {
+		if strings.IndexByte(f[i], seg.RecordSep) >= 0 {
+			return item{}, rowErr(r, col, i, "contains a control character (0x1f)")
+		}
+	}
 	products := splitList(f[cProducts])
 	for i, p := range products {
-		p = strings.ToLower(p)
+		p = lower(p)
 		products[i] = p
 		if !rules.KnownProduct(p) {
 			return item{}, rowErr(r, col, cProducts, "unknown product %q", p)
@@ -108,28 +170,45 @@ func validateCustomer(rules *seg.Rules, num *seg.Numbering, r rawRow) (item, *Ro
 	if len(phones) == 0 && len(sids) == 0 {
 		return item{}, &RowError{Line: r.line, Field: "phones", Reason: "neither phones nor service_ids: the customer could not be found"}
 	}
-	it := item{line: r.line, hash: seg.CustPrefix + id, strs: make([]string, 0, 2*(len(phones)+len(sids)))}
+	it := item{line: r.line, id: id, keys: make([]ukey, 0, 1+len(phones)+len(sids))}
+	it.keys = append(it.keys, v.key(kindID, id))
 	for i, p := range phones {
 		e164, err := num.Normalize(p)
 		if err != nil {
 			return item{}, &RowError{Line: r.line, Field: fmt.Sprintf("phones[%d]", i+1), Reason: err.Error()}
 		}
-		it.strs = append(it.strs, seg.ANIPrefix+e164, id)
+		it.keys = append(it.keys, v.key(kindANI, e164))
 	}
 	for i, s := range sids {
 		if err := seg.CheckServiceID(s); err != nil {
 			return item{}, &RowError{Line: r.line, Field: fmt.Sprintf("service_ids[%d]", i+1), Reason: err.Error()}
 		}
-		it.strs = append(it.strs, seg.SIDPrefix+s, id)
+		it.keys = append(it.keys, v.key(kindSID, s))
 	}
-	it.fields = []any{
-		"name", f[cName], "segment", segment, "tier", tier, "language", lang,
-		"region", strings.ToLower(f[cRegion]), "products", strings.Join(products, seg.ListSep),
-	}
-	if f[cAccountManager] != "" {
-		it.fields = append(it.fields, "account_manager", f[cAccountManager])
-	}
+	c := seg.Customer{Name: f[cName], Segment: segment, Tier: tier, Language: lang, Region: region,
+		Products: products, AccountManager: f[cAccountManager]}
+	v.buf = seg.EncodeCustomer(v.buf[:0], &c)
+	it.rec = string(v.buf)
 	return it, nil
+}
+
+// lower and upper skip the allocation when s is already in the case.
+func lower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= 0x80 {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+func upper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
+			return strings.ToUpper(s)
+		}
+	}
+	return s
 }
 
 var ticketSpec = spec{
@@ -139,7 +218,7 @@ var ticketSpec = spec{
 	validate: validateTicket,
 }
 
-func validateTicket(_ *seg.Rules, _ *seg.Numbering, r rawRow) (item, *RowError) {
+func validateTicket(v *validator, r rawRow) (item, *RowError) {
 	f, col := r.f, TicketColumns
 	for i := range 4 {
 		if f[i] == "" {
@@ -161,6 +240,7 @@ func validateTicket(_ *seg.Rules, _ *seg.Numbering, r rawRow) (item, *RowError) 
 		return item{}, rowErr(r, col, 3, "%v", err)
 	}
 	it := item{line: r.line, hash: seg.TicketPrefix + f[0], fields: []any{"ticket_id", f[1], "status", status, "updated_at", updated}}
+	it.keys = []ukey{v.key(kindHash, it.hash)}
 	if f[4] != "" {
 		eta, err := parseTime(f[4])
 		if err != nil {
@@ -178,7 +258,8 @@ var incidentSpec = spec{
 	validate: validateIncident,
 }
 
-func validateIncident(rules *seg.Rules, _ *seg.Numbering, r rawRow) (item, *RowError) {
+func validateIncident(v *validator, r rawRow) (item, *RowError) {
+	rules := v.rules
 	f, col := r.f, IncidentColumns
 	for i := range 4 {
 		if f[i] == "" {
@@ -200,6 +281,7 @@ func validateIncident(rules *seg.Rules, _ *seg.Numbering, r rawRow) (item, *RowE
 	}
 	it := item{line: r.line, hash: seg.IncidentPrefix + product + ":" + region,
 		fields: []any{"region", region, "prompt", f[2], "started_at", started}}
+	it.keys = []ukey{v.key(kindHash, it.hash)}
 	if f[4] != "" {
 		end, err := parseTime(f[4])
 		if err != nil {
