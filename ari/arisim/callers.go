@@ -170,6 +170,7 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 		return nil, errors.New("arisim: server closed")
 	}
 	id := idName{Name: cl.Name, Number: cl.Number}
+	s.log.Debug().Str("tech", cl.Tech).Str("number", cl.Number).Str("dnis", cl.DNIS).Str("app", cl.App).Msg("placing call")
 	switch strings.ToUpper(cl.Tech) {
 	case "LOCAL":
 		c1, c2 := s.localPair(cl.DNIS, "tenesa-in", "", "")

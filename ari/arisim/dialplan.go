@@ -111,6 +111,7 @@ func (s *Server) handleOriginate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.staleDup = false
+	s.log.Debug().Str("endpoint", o.endpoint).Str("channel_id", c1.id).Str("app", o.app).Msg("originate")
 	writeJSON(w, http.StatusOK, c1.json())
 	s.startOriginated(c1)
 }

@@ -23,6 +23,7 @@ func (s *Server) InjectRawEvent(app string, raw []byte) {
 func (s *Server) DropWebSockets() {
 	s.lock()
 	defer s.unlock()
+	s.log.Info().Int("sockets", len(s.sockets)).Msg("dropping every events socket")
 	for ws := range s.sockets {
 		ws.kill()
 	}

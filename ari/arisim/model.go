@@ -237,6 +237,7 @@ func (s *Server) teardown(ch *channel, cause int) {
 		return
 	}
 	ch.gone = true
+	s.log.Debug().Str("channel_id", ch.id).Str("channel", ch.name).Int("cause", cause).Msg("channel destroyed")
 	for _, tm := range ch.timers {
 		s.stop(tm)
 	}
