@@ -55,8 +55,10 @@
 // # Time
 //
 // Every simulated duration (prompt lengths, script waits, DTMF spacing,
-// ring and originate timeouts) runs TimeScale times real time. Event
-// timestamps and Heard times are sim time. Prompt durations come from the
+// ring and originate timeouts) runs TimeScale times real time. One
+// scheduler goroutine runs timers in sim-time order, each at its scheduled
+// sim instant even when the machine is slow, so durations in event
+// timestamps and Heard times are exact and order never depends on load. Prompt durations come from the
 // transcripts (hello-world 1.403 s, vm-goodbye 0.864 s, beep 0.424 s,
 // tt-weasels 3 s, digits/number/characters 0.824 s per character), from
 // Options.PromptDurations, or DefaultPromptDuration; tone: plays until
@@ -76,8 +78,11 @@
 //
 //   - Unknown Local contexts and unregistered PJSIP endpoints fail the
 //     originate with 500 {"error":"Allocation failed"}.
-//   - POST /channels/create, /dial, /snoop, /record, /externalMedia and
-//     recordings are not implemented (404 from the mux).
+//   - POST /channels/create, /dial, /snoop, /record, /externalMedia,
+//     channel/bridge "variables", recordings, sounds and mailboxes are not
+//     implemented (404 from the mux). Hold, mute and silence answer 204
+//     without events; playback control operations answer 204 but do not
+//     change timing.
 //   - Reusing a playback id while it plays is deterministic here: the first
 //     DELETE stops the playing one, the second stops the next (Asterisk got
 //     this right in 2 of 3 runs, see transcript 09).
