@@ -151,7 +151,9 @@ func (s *Server) originatePJSIPAgent(o originateReq, res string, a Agent) *chann
 	}
 	leg := s.newLeg(o.endpoint, id)
 	ch.leg = leg
-	ch.start = func() {
+	ch.start = func() { ch.dial(o.timeout) }
+	ch.dial = func(timeout time.Duration) {
+		o.timeout = timeout
 		if a.Busy {
 			s.emitDial(ch, "", res, allOnly)
 			leg.HungUpBy = "busy"
@@ -162,7 +164,9 @@ func (s *Server) originatePJSIPAgent(o originateReq, res string, a Agent) *chann
 			leg.Answered, leg.AnsweredAt = true, s.now()
 			s.emitDial(ch, "ANSWER", res, allOnly)
 			if o.app != "" {
-				s.enterStasis(ch, o.app, splitArgs(o.appArgs), true)
+				if !o.created {
+					s.enterStasis(ch, o.app, splitArgs(o.appArgs), true)
+				}
 			} else {
 				s.runContext(ch, o.context, o.extension, o.priority)
 			}

@@ -108,3 +108,55 @@ func TestAgentBehaviours(t *testing.T) {
 		})
 	}
 }
+
+func TestCreateThenDial(t *testing.T) {
+	tests := []struct {
+		name     string
+		agent    Agent
+		timeout  string
+		wantEvts string
+	}{
+		{
+			name:  "answering agent",
+			agent: Agent{Endpoint: "Local/3001@agent-sim", HangupAfter: 20 * time.Second},
+			wantEvts: "ChannelVarset:STASISSTATUS=,StasisStart,Dial:,ChannelStateChange:Up,Dial:ANSWER," +
+				"ChannelHangupRequest:16,StasisEnd,ChannelVarset:STASISSTATUS=SUCCESS,ChannelDestroyed:16",
+		},
+		{
+			name:     "dial timeout",
+			agent:    Agent{Endpoint: "PJSIP/agent3002", NeverAnswer: true},
+			timeout:  "2",
+			wantEvts: "ChannelVarset:STASISSTATUS=,StasisStart,ChannelStateChange:Ringing,Dial:,Dial:RINGING,StasisEnd,ChannelVarset:STASISSTATUS=SUCCESS,ChannelDestroyed:19",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t, Options{TimeScale: 0.01})
+			s.AddAgent(tc.agent)
+			ws := dialEvents(t, s, "app=tenesa-ivr")
+			waitActive(t, s, "tenesa-ivr")
+			st, b := rest(t, s, "POST", "/channels/create", url.Values{"endpoint": {tc.agent.Endpoint}, "app": {"tenesa-ivr"}, "channelId": {"cr"}})
+			if st != 200 || !strings.Contains(string(b), `"state":"Down"`) {
+				t.Fatalf("create: %d %s", st, b)
+			}
+			ss := ws.waitEvent(t, "StasisStart", nil)
+			if ss["channel"].(map[string]any)["state"] != "Down" {
+				t.Errorf("StasisStart %v", ss["channel"])
+			}
+			q := url.Values{}
+			if tc.timeout != "" {
+				q.Set("timeout", tc.timeout)
+			}
+			if st, b := rest(t, s, "POST", "/channels/cr/dial", q); st != 204 {
+				t.Fatalf("dial: %d %s", st, b)
+			}
+			if st, _ := rest(t, s, "POST", "/channels/cr/dial", nil); st != 409 {
+				t.Errorf("second dial: %d, want 409", st)
+			}
+			ws.waitEvent(t, "ChannelDestroyed", func(m map[string]any) bool { return m["channel"].(map[string]any)["id"] == "cr" })
+			if got := agentEvents(ws.all(), "cr"); got != tc.wantEvts {
+				t.Errorf("events\n got  %s\n want %s", got, tc.wantEvts)
+			}
+		})
+	}
+}

@@ -43,6 +43,7 @@ type originateReq struct {
 	caller                 idName
 	timeout                time.Duration // 0 = none
 	vars                   map[string]string
+	created                bool // POST /channels/create: in Stasis before the dial
 }
 
 func (s *Server) handleOriginate(w http.ResponseWriter, r *http.Request) {
@@ -182,7 +183,11 @@ func (s *Server) originateLocal(o originateReq, res string) *channel {
 		s.setVar(c2, names[i], o.vars[names[i]], true)
 	}
 	s.callerIDEvents(c2, false)
-	c1.start = func() { s.runLocal(o, c1, c2, exten, context) }
+	c1.dial = func(timeout time.Duration) {
+		o.timeout = timeout
+		s.runLocal(o, c1, c2, exten, context)
+	}
+	c1.start = func() { c1.dial(o.timeout) }
 	return c1
 }
 
@@ -212,7 +217,9 @@ func (s *Server) runLocal(o originateReq, c1, c2 *channel, exten, context string
 	if o.app != "" {
 		c1.onUp = append(c1.onUp, func() {
 			s.emitDial(c1, "ANSWER", dialstring, false)
-			s.enterStasis(c1, o.app, splitArgs(o.appArgs), true)
+			if !o.created {
+				s.enterStasis(c1, o.app, splitArgs(o.appArgs), true)
+			}
 		})
 	} else {
 		c1.onUp = append(c1.onUp, func() {

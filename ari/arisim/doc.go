@@ -78,7 +78,9 @@
 //
 //   - Unknown Local contexts and unregistered PJSIP endpoints fail the
 //     originate with 500 {"error":"Allocation failed"}.
-//   - POST /channels/create, /dial, /snoop, /record, /externalMedia,
+//   - POST /channels/create + /dial work for agent endpoints (the
+//     channel is in Stasis in state Down until dialed).
+//   - POST /snoop, /record, /externalMedia,
 //     channel/bridge "variables", recordings, sounds and mailboxes are not
 //     implemented (404 from the mux). Hold, mute and silence answer 204
 //     without events; playback control operations answer 204 but do not

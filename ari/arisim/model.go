@@ -53,6 +53,8 @@ type channel struct {
 	outgoing bool
 	// start runs once the originate response is written.
 	start func()
+	// dial places the call of a channel made by POST /channels/create.
+	dial func(timeout time.Duration)
 	// device is the Local device name for DeviceStateChanged, if any.
 	device string
 }

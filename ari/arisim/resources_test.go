@@ -80,6 +80,8 @@ func TestRESTResources(t *testing.T) {
 				{"POST", "/channels", url.Values{"endpoint": {"PJSIP/unknown"}, "app": {"tenesa-ivr"}}, 500, `{"error":"Allocation failed"}`},
 				{"POST", "/channels/o1", url.Values{"endpoint": {"Local/1001@agent-sim"}, "app": {"tenesa-ivr"}}, 200, `"id":"o1"`},
 				{"GET", "/channels/o1;2", nil, 200, `"name":"Local/1001@agent-sim-`},
+				{"POST", "/channels/" + id + "/dial", nil, 409, "Dialing a channel not created by ARI"},
+				{"POST", "/channels/create", url.Values{"app": {"tenesa-ivr"}}, 400, "Endpoint must be specified"},
 			}
 		}},
 		{"hangup reasons", func(id string) []step {

@@ -19,6 +19,8 @@ func (s *Server) routes() http.Handler {
 	h("GET /ari/channels", s.handleListChannels)
 	h("POST /ari/channels", s.handleOriginate)
 	h("POST /ari/channels/{id}", s.handleOriginate)
+	h("POST /ari/channels/create", s.handleCreate)
+	h("POST /ari/channels/{id}/dial", s.chanOp(s.handleDial))
 	h("GET /ari/channels/{id}", s.handleGetChannel)
 	h("DELETE /ari/channels/{id}", s.handleHangup)
 	h("POST /ari/channels/{id}/answer", s.chanOp(s.handleAnswer))
