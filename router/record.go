@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -156,3 +157,48 @@ type RecorderFunc func(ctx context.Context, r *Record) error
 
 // Write implements Recorder.
 func (f RecorderFunc) Write(ctx context.Context, r *Record) error { return f(ctx, r) }
+
+// Handover keeps the record of a call that outlives its controller: on
+// shutdown a caller bridged with an agent stays bridged, and the controller
+// that adopts the call finishes the record, so the call still ends with one.
+type Handover interface {
+	Save(ctx context.Context, r *Record) error
+	// Take returns and deletes the saved record of a call (nil if none).
+	Take(ctx context.Context, callID string) (*Record, error)
+}
+
+// RedisHandover stores handed-over records as JSON strings with a TTL.
+type RedisHandover struct {
+	Client redis.UniversalClient
+	Prefix string        // e.g. "tenesa:handover:"
+	TTL    time.Duration // 0 = 12h
+}
+
+// Save implements Handover.
+func (h RedisHandover) Save(ctx context.Context, r *Record) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	ttl := h.TTL
+	if ttl == 0 {
+		ttl = 12 * time.Hour
+	}
+	return h.Client.Set(ctx, h.Prefix+r.CallID, b, ttl).Err()
+}
+
+// Take implements Handover.
+func (h RedisHandover) Take(ctx context.Context, callID string) (*Record, error) {
+	b, err := h.Client.GetDel(ctx, h.Prefix+callID).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("handover record of %s: %w", callID, err)
+	}
+	return &r, nil
+}

@@ -121,8 +121,9 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	routerLog := log.With().Str("component", "router").Logger()
 	a.flow = &flow.Flow{
 		Config: cfg, Plans: a.plans, Customers: a.resolver, Zones: zones, Metrics: a.metrics,
-		Handoff: flow.DirectHandoff{Log: routerLog},
-		Log:     routerLog,
+		Handoff:  flow.DirectHandoff{Log: routerLog},
+		Log:      routerLog,
+		Handover: router.RedisHandover{Client: a.redis, Prefix: cfg.Redis.KeyPrefix + "handover:"},
 		Records: router.Recorders{
 			router.LogRecorder{Log: log.With().Str("component", "records").Logger()},
 			router.StreamRecorder{Client: a.redis, Key: cfg.Redis.KeyPrefix + "records"},

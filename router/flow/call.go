@@ -2,6 +2,7 @@ package flow
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -205,6 +206,9 @@ func (c *callFlow) finish() {
 		c.rec.Outcome, c.rec.FailReason = router.OutcomeFailed, "flow ended without an outcome"
 		c.rec.AbandonStage = c.stage
 	}
+	if c.handOver(tctx) {
+		return
+	}
 	c.enter("") // close the last stage's timer
 	c.rec.EndedAt = f.now()
 	c.rec.IVRPath = string(c.keys)
@@ -221,6 +225,23 @@ func (c *callFlow) finish() {
 	f.Metrics.CallOutcome(c.rec.Segment, string(c.rec.Outcome))
 	c.log.Info().Str("outcome", string(c.rec.Outcome)).Str("abandon_stage", string(c.rec.AbandonStage)).
 		Str("ivr_path", c.rec.IVRPath).Msg("call ended")
+}
+
+// handOver: on shutdown, a caller talking to an agent stays bridged (the
+// controller leaves the bridge alone); the record is saved for the
+// controller that adopts the call instead of being written now.
+func (c *callFlow) handOver(ctx context.Context) bool {
+	if c.f.Handover == nil || c.rec.AgentAnsweredAt == nil ||
+		!errors.Is(context.Cause(c.ctx), ari.ErrShutdown) {
+		return false
+	}
+	c.rec.IVRPath, c.rec.Language, c.rec.Degraded = string(c.keys), c.lang, c.degraded
+	if err := c.f.Handover.Save(ctx, c.rec); err != nil {
+		c.log.Error().Err(err).Msg("handover record not saved: recording the call now")
+		return false
+	}
+	c.log.Info().Msg("controller stopping: call left bridged, record handed over")
+	return true
 }
 
 // hangup ends a call the flow has finished with (after the closing).

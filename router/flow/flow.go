@@ -80,10 +80,13 @@ type Flow struct {
 	Customers Customers
 	Handoff   Handoff
 	Records   router.Recorder
-	Metrics   *metrics.Metrics
-	Zones     router.Zones
-	Log       zerolog.Logger
-	Now       func() time.Time
+	// Handover carries the record of a bridged call across a controller
+	// restart (nil: each controller records what it saw).
+	Handover router.Handover
+	Metrics  *metrics.Metrics
+	Zones    router.Zones
+	Log      zerolog.Logger
+	Now      func() time.Time
 	// TeardownTimeout bounds hang-up and record writing after the call's
 	// context has ended. Default 5s.
 	TeardownTimeout time.Duration
@@ -93,6 +96,13 @@ type Flow struct {
 func (f *Flow) Handle(ctx context.Context, call ari.Call) {
 	c := f.newCall(ctx, call)
 	defer c.finish()
+
+	// A call adopted while talking to an agent (its previous controller went
+	// away) stays with the agent: no second greeting, no IVR.
+	if c.info.BridgeID != "" {
+		c.resumeBridged()
+		return
+	}
 
 	// 1. answer; the caller's number is looked up meanwhile (one round trip)
 	ani := c.lookupANI()
@@ -142,6 +152,28 @@ func (f *Flow) Handle(ctx context.Context, call ari.Call) {
 }
 
 func (c *callFlow) identified() bool { return c.res.Found }
+
+// resumeBridged keeps an adopted, already bridged call until the caller
+// leaves; the controller owns the bridge and the agent leg and tears them
+// down then.
+func (c *callFlow) resumeBridged() {
+	c.log.Info().Str("bridge_id", c.info.BridgeID).Msg("adopted call already with an agent: waiting for its end")
+	if c.f.Handover != nil {
+		prev, err := c.f.Handover.Take(c.ctx, c.call.ID())
+		if err != nil {
+			c.log.Warn().Err(err).Msg("handed-over record not read")
+		}
+		if prev != nil { // the record the previous controller started
+			c.rec, c.keys, c.lang = prev, []byte(prev.IVRPath), prev.Language
+			c.rec.Adopted = true
+			c.degraded = prev.Degraded
+			c.rec.Identification.Method = prev.Identification.Method
+		}
+	}
+	c.rec.Outcome = router.OutcomeAgentAnswered
+	c.enter(router.StageAgent)
+	<-c.ctx.Done()
+}
 
 // errorStage classifies an error that ended the flow at a stage: the caller
 // leaving is an abandon, anything else a failure (the controller then gives

@@ -24,6 +24,9 @@ type DirectHandoff struct {
 	Log      zerolog.Logger
 	Now      func() time.Time
 	Attempts int // rings of the agent before the fallback queue; default 2
+	// OnBridged, when set, is told each time a caller and an agent are
+	// bridged (e.g. to push the screen-pop); it must not block.
+	OnBridged func(callID, agentID string)
 }
 
 // Handoff implements Handoff.
@@ -95,6 +98,9 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 			}
 			log.Error().Err(err).Msg("bridge failed")
 			return end(router.OutcomeFailed, "bridge failed: "+err.Error())
+		}
+		if d.OnBridged != nil {
+			d.OnBridged(call.ID(), res.AgentID)
 		}
 		select {
 		case <-ctx.Done(): // caller hung up; the controller tears down leg and bridge

@@ -71,9 +71,73 @@ type world struct {
 	cfg     *configs.Config
 	mu      sync.Mutex
 	records map[string]*router.Record
-	notify  chan struct{} // closed and replaced on every record
-	stop    func()
+	notify  chan struct{}   // closed and replaced on every record
+	bridged map[string]bool // calls the flow has bridged with an agent
+	ctlOpts ari.Options
+	ctlStop func()        // stops the running controller and waits for its calls
 	clock   *atomic.Int64 // the flow's wall clock (UnixNano)
+}
+
+// startController runs a controller with the flow against the simulator.
+func (w *world) startController(t testing.TB) {
+	t.Helper()
+	ctl, err := ari.NewController(w.ctlOpts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ctl.Run(ctx, w.flow.Handle) }()
+	w.ctl = ctl
+	w.ctlStop = func() { cancel(); <-done }
+	waitUntil(t, "controller connected", ctl.Connected)
+}
+
+func (w *world) stopController() {
+	if w.ctlStop != nil {
+		w.ctlStop()
+		w.ctlStop = nil
+	}
+}
+
+// restartController stops the controller (as on SIGTERM past the grace) and
+// starts a new one, as a restarted process would.
+func (w *world) restartController(t testing.TB) {
+	w.stopController()
+	w.startController(t)
+}
+
+// waitUntil polls cond (a condition on the simulator or controller) until it
+// holds or 10s pass.
+func waitUntil(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitRecord waits for the handling record of a call.
+func (w *world) waitRecord(t testing.TB, callID string) *router.Record {
+	t.Helper()
+	var r *router.Record
+	waitUntil(t, "handling record of "+callID, func() bool {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		r = w.records[callID]
+		return r != nil
+	})
+	return r
+}
+
+// isBridged reports whether the flow has bridged the call with an agent.
+func (w *world) isBridged(callID string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.bridged[callID]
 }
 
 // setNow sets the flow's clock (greeting bands).
@@ -173,10 +237,14 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{})}
+	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{}}
 	w.flow = &flow.Flow{
 		Config: cfg, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
-		Handoff: flow.DirectHandoff{Log: testLog(t)},
+		Handoff: flow.DirectHandoff{Log: testLog(t), OnBridged: func(callID, _ string) {
+			w.mu.Lock()
+			w.bridged[callID] = true
+			w.mu.Unlock()
+		}},
 		Records: router.RecorderFunc(func(_ context.Context, r *router.Record) error {
 			w.mu.Lock()
 			if _, dup := w.records[r.CallID]; dup {
@@ -188,33 +256,19 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			w.mu.Unlock()
 			return nil
 		}),
-		Log: zerolog.Nop(),
-		Now: func() time.Time { return time.Unix(0, clock.Load()) },
+		Handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:"},
+		Log:      zerolog.Nop(),
+		Now:      func() time.Time { return time.Unix(0, clock.Load()) },
 	}
-	w.ctl, err = ari.NewController(ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
+	w.ctlOpts = ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
 		Username: "tenesa", Password: "test", Application: "tenesa-ivr", RequestTimeout: 2 * time.Second,
-		Logger: testLog(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.ctl.Run(ctx, w.flow.Handle) }()
-	w.stop = func() {
-		cancel()
-		<-done
+		Logger: testLog(t)}
+	w.startController(t)
+	t.Cleanup(func() {
+		w.stopController()
 		_ = sim.Close()
 		_ = rdb.Close()
-	}
-	t.Cleanup(w.stop)
-	deadline := time.After(5 * time.Second)
-	for !w.ctl.Connected() {
-		select {
-		case <-deadline:
-			t.Fatal("controller did not connect to the simulator")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	})
 	return w
 }
 

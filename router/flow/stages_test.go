@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -132,5 +133,37 @@ func TestIncidentWindow(t *testing.T) {
 				t.Errorf("outcome %q stage %q", r.Outcome, r.AbandonStage)
 			}
 		})
+	}
+}
+
+// TestControllerRestartWhileBridged: a controller that stops while a caller
+// talks to an agent leaves them bridged; the next controller adopts the
+// call, does not replay the IVR, and records it when the caller hangs up.
+func TestControllerRestartWhileBridged(t *testing.T) {
+	w := newWorld(t, worldOpts{})
+	call, err := w.sim.PlaceCall(arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "0"),
+		[]arisim.Step{arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(4 * time.Minute), hangUp})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "caller bridged with the agent", func() bool { return w.isBridged(call.ChannelID()) })
+	w.restartController(t)
+	select {
+	case <-call.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("call did not end")
+	}
+	r := w.waitRecord(t, call.ChannelID())
+	if r.Outcome != router.OutcomeAgentAnswered || !r.Adopted {
+		t.Errorf("record after adoption: outcome %q adopted %v", r.Outcome, r.Adopted)
+	}
+	greetings := 0
+	for _, h := range heard(call.Transcript()) {
+		if strings.Contains(h, "greeting-") {
+			greetings++
+		}
+	}
+	if greetings != 1 {
+		t.Errorf("caller heard the greeting %d times: %v", greetings, heard(call.Transcript()))
 	}
 }
