@@ -246,7 +246,6 @@ func (s *Server) play(w http.ResponseWriter, p *params, pbID string, ch *channel
 }
 
 func (s *Server) newPlaybackID() string {
-	s.uniq++
 	return "pb-" + s.uniqueSuffix()
 }
 

@@ -237,6 +237,7 @@ type replayer struct {
 	sockets map[string]*eventSocket
 	simMsgs map[string][][]byte // events of closed sockets, per label
 	seen    map[*eventSocket]int
+	stopped map[string]bool // playback ids the controller DELETEd
 	start   time.Time
 }
 
@@ -385,6 +386,9 @@ func (r *replayer) run() {
 			}
 			continue
 		case "request":
+			if rec.Method == "DELETE" && strings.HasPrefix(rec.Path, "/ari/playbacks/") {
+				r.stopped[strings.TrimPrefix(rec.Path, "/ari/playbacks/")] = true
+			}
 			r.sleepUntil(rec.TMs)
 			r.barrier(recCount, rec.Method+" "+rec.Path)
 			pendingReq = rec
@@ -607,27 +611,63 @@ func (r *replayer) compareEvents(recEvents map[string][][]byte) {
 					strings.Join(want, "\n  "), strings.Join(got, "\n  "))
 				continue
 			}
-			compareTiming(t, label, k, want, recTimes[k], simTimes[k])
+			compareTiming(t, label, k, want, recTimes[k], simTimes[k], r.stopped)
 		}
 	}
 }
 
-// timingSlack is how far (sim time) the delay between two events of one
-// key may differ from the recording: replay latency at replayScale plus
-// Asterisk's own jitter.
+// timingSlack is how far (sim time) a delay may differ from the
+// recording (Asterisk's own jitter and its Wait() granularity).
 func timingSlack(d time.Duration) time.Duration {
 	return 150*time.Millisecond + d/20
 }
 
-// compareTiming checks the sim-time gaps between consecutive events of one
-// key (e.g. PlaybackStarted→PlaybackFinished is the prompt length, answer→
-// DTMF the caller script) against the recording.
-func compareTiming(t *testing.T, label, key string, sums []string, rec, sim []time.Time) {
+// compareTiming checks the sim-time delays the simulator itself produces
+// against the recording: prompt lengths (PlaybackStarted → Continuing or
+// Finished done, unless the controller stopped it), the caller script
+// (answer → DTMF → DTMF, answer → caller hangup) and the originate timeout
+// (first event of the agent leg → ChannelDestroyed 19). Delays that depend
+// on when the controller's requests arrive are not compared: they measure
+// the replay, not the simulator.
+func compareTiming(t *testing.T, label, key string, sums []string, rec, sim []time.Time, stopped map[string]bool) {
 	t.Helper()
+	anchorOf := func(i int) int {
+		sum := sums[i]
+		last := func(prefix string) int {
+			for j := i - 1; j >= 0; j-- {
+				if strings.HasPrefix(sums[j], prefix) {
+					return j
+				}
+			}
+			return -1
+		}
+		switch {
+		case strings.HasPrefix(sum, "PlaybackContinuing"),
+			strings.HasPrefix(sum, "PlaybackFinished") && strings.Contains(sum, "pbstate=done"):
+			if stopped[strings.TrimPrefix(key, "playback:")] {
+				return -1
+			}
+			return last("PlaybackStarted")
+		case strings.HasPrefix(sum, "ChannelDtmfReceived"):
+			if j := last("ChannelDtmfReceived"); j >= 0 {
+				return j
+			}
+			return last("ChannelStateChange")
+		case strings.HasPrefix(sum, "ChannelHangupRequest cause=16 application") && strings.Contains(sum, "/Stasis"):
+			return last("ChannelStateChange")
+		case strings.HasPrefix(sum, "ChannelDestroyed cause=19"):
+			return 0
+		}
+		return -1
+	}
 	for i := 1; i < len(rec) && i < len(sim); i++ {
-		want, got := rec[i].Sub(rec[i-1]), sim[i].Sub(sim[i-1])
+		a := anchorOf(i)
+		if a < 0 {
+			continue
+		}
+		want, got := rec[i].Sub(rec[a]), sim[i].Sub(sim[a])
 		if diff := got - want; diff > timingSlack(want) || -diff > timingSlack(want) {
-			t.Errorf("socket %q, %s: %v after the previous event, recorded %v (%s)", label, key, got, want, sums[i])
+			t.Errorf("socket %q, %s: %v after %q, recorded %v (%s)", label, key, got, sums[a], want, sums[i])
 		}
 	}
 }
@@ -694,7 +734,7 @@ func TestReplayTranscripts(t *testing.T) {
 			t.Parallel()
 			s := newTestServer(t, Options{TimeScale: replayScale})
 			r := &replayer{t: t, s: s, recs: recs, recLab: newLabeler(), simLab: newLabeler(),
-				sockets: map[string]*eventSocket{}, simMsgs: map[string][][]byte{}, seen: map[*eventSocket]int{}}
+				sockets: map[string]*eventSocket{}, simMsgs: map[string][][]byte{}, seen: map[*eventSocket]int{}, stopped: map[string]bool{}}
 			r.run()
 		})
 	}
