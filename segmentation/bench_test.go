@@ -66,7 +66,7 @@ func commandStats(b *testing.B, rdb *redis.Client) map[string]int64 {
 
 // BenchmarkByANIRedis: every look-up goes to Redis (cache off), on loopback.
 // Reports client round trips per look-up, server-side commands per look-up
-// (EVALSHA and the GET/GET/HGETALL it runs, from INFO commandstats: other
+// (EVALSHA and the GET, HGET meta, HGET ab/sb and HGET cb it runs, from INFO commandstats: other
 // clients of the same server inflate these), and p50/p99 latency.
 func BenchmarkByANIRedis(b *testing.B) {
 	f := newFixture(b, "", func(o *seg.Options) { o.CacheSize = 0 })

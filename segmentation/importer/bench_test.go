@@ -25,10 +25,17 @@ func BenchmarkImportGenerated(b *testing.B) {
 			b.Fatalf("TENESA_BENCH_CUSTOMERS: %v", err)
 		}
 	}
+	buffer := 0 // TENESA_BENCH_BUFFER: Options.BufferEntries (default when unset)
+	if s := os.Getenv("TENESA_BENCH_BUFFER"); s != "" {
+		var err error
+		if buffer, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("TENESA_BENCH_BUFFER: %v", err)
+		}
+	}
 	for b.Loop() {
 		b.StopTimer()
 		e := newEnv(b)
-		im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 0, KeepOld: true})
+		im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 0, KeepOld: true, BufferEntries: buffer})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -38,9 +38,11 @@ type Options struct {
 	// Workers validate and write batches concurrently (default 4).
 	Workers int
 	// BufferEntries bounds the customer entries (record, number or service
-	// ID) held in memory to be written bucket by bucket (default 2,097,152,
-	// about 650,000 customers): the more a bucket gathers before its HSET,
-	// the less each entry costs Redis.
+	// ID) held in memory to be written bucket by bucket (default 4,194,304,
+	// about 1,300,000 generated customers, some 400 MB of Go memory): the
+	// more a bucket gathers before its HSET, the less each entry costs
+	// Redis (1.8 µs of Redis CPU per customer when a 1,000,000-customer
+	// import is written in one round, 2.5 µs in two).
 	BufferEntries int
 	// KeepErrors bounds the row errors kept in the Summary (default 100);
 	// all are counted.
@@ -144,7 +146,7 @@ func New(o Options) (*Importer, error) {
 		o.Workers = 4
 	}
 	if o.BufferEntries <= 0 {
-		o.BufferEntries = 1 << 21
+		o.BufferEntries = 1 << 22
 	}
 	if o.KeepErrors <= 0 {
 		o.KeepErrors = 100
