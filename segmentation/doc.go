@@ -57,14 +57,21 @@
 // bucket stays a listpack (hash-max-listpack-entries, 128 by default) and
 // B is stored in the version's meta, so that readers never guess it. Why:
 // with a key per customer, number and service ID (3.25 keys and a 7-field
-// hash per generated customer) Redis spent ~9 µs of CPU and ~590 bytes per
-// customer, and the import ran at ~61,000 customers/s; with buckets, the
-// importer gathers every bucket's entries in memory (up to BufferEntries,
-// 2 Mi entries) and writes each with one HSET of many fields, so Redis
-// spends ~2.5 µs and ~217 bytes per customer (the cb buckets hold records
-// longer than hash-max-listpack-value, 64 bytes, so they are hash tables;
-// ab and sb are listpacks, ~30 bytes an entry), and 1,000,000 customers
-// import at over 200,000/s on two cores (see Tests and benchmarks).
+// hash per generated customer) Redis spent ~9-11 µs of CPU and ~590 bytes
+// per customer, and 1,000,000 customers imported at 39,000-61,000/s. With
+// buckets there are 0.125 keys per customer (3 × B + meta), the importer
+// gathers every bucket's entries in memory (up to BufferEntries, 4 Mi
+// entries: a 1,000,000-customer import is written in one round) and writes
+// each bucket with one HSET of many fields, so Redis spends ~2.0-2.5 µs of
+// CPU and 217 bytes per customer (207 MiB for 1,000,000, INFO memory
+// used_memory): the ab and sb buckets are listpacks (~30 bytes an entry);
+// cb holds records longer than hash-max-listpack-value (64 bytes), so those
+// buckets are hash tables. The importer itself spends ~4.4-5.1 µs of Go CPU
+// per customer (was ~10: phone patterns are now digit automata, buffers are
+// flat, the dedupe table is open addressing), and 1,000,000 generated
+// customers import at 210,000-245,000/s on this 2-core machine while other
+// jobs share it (see Tests and benchmarks). A look-up runs 4 commands in
+// its script (GET, HGET meta, HGET ab/sb, HGET cb) where it ran 3.
 // Tickets and incidents are small and keep a hash each.
 //
 // A look-up is one EVALSHA: the script reads P customers:current, the
@@ -140,4 +147,7 @@
 //
 //	go test -run '^$' -bench . ./segmentation/...
 //	go test -run '^$' -bench ImportGenerated -benchtime 1x ./segmentation/importer/   # 1,000,000 customers
+//
+// (TENESA_BENCH_CUSTOMERS sets the size, TENESA_BENCH_BUFFER and
+// TENESA_BENCH_BUCKET the importer's BufferEntries and BucketEntries.)
 package segmentation

@@ -10,12 +10,16 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
 // BenchmarkImportGenerated imports TENESA_BENCH_CUSTOMERS (default
 // 1,000,000) generated customers per iteration through the full path
 // (generate, validate every phone, dedupe, pipelined writes, switch) and
-// reports customers/s and the Redis memory the dataset takes. Run it with
+// reports customers/s, the Redis memory the dataset takes, the entries
+// (record, number, service ID) and Redis keys per customer, and the CPU
+// both sides spent. Run it with
 // -benchtime 1x: one iteration is the measurement.
 func BenchmarkImportGenerated(b *testing.B) {
 	n := 1000000
@@ -32,10 +36,17 @@ func BenchmarkImportGenerated(b *testing.B) {
 			b.Fatalf("TENESA_BENCH_BUFFER: %v", err)
 		}
 	}
+	bucket := 0 // TENESA_BENCH_BUCKET: Options.BucketEntries (default when unset)
+	if s := os.Getenv("TENESA_BENCH_BUCKET"); s != "" {
+		var err error
+		if bucket, err = strconv.Atoi(s); err != nil {
+			b.Fatalf("TENESA_BENCH_BUCKET: %v", err)
+		}
+	}
 	for b.Loop() {
 		b.StopTimer()
 		e := newEnv(b)
-		im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 0, KeepOld: true, BufferEntries: buffer})
+		im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 0, KeepOld: true, BufferEntries: buffer, BucketEntries: bucket})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -52,7 +63,13 @@ func BenchmarkImportGenerated(b *testing.B) {
 		b.ReportMetric(sum.Rate(), "customers/s")
 		b.ReportMetric(float64(mem)/(1<<20), "redis-MiB")
 		b.ReportMetric(float64(mem)/float64(n), "redis-B/customer")
-		b.ReportMetric(float64(sum.Keys)/float64(n), "keys/customer")
+		b.ReportMetric(float64(sum.Keys)/float64(n), "entries/customer")
+		var keys int64 // Redis keys of the version (buckets and meta), counted by SCAN
+		iter := e.rdb.Scan(context.Background(), 0, e.repo.Keys().Base(seg.DatasetCustomers, sum.Version)+"*", 10000).Iterator()
+		for iter.Next(context.Background()) {
+			keys++
+		}
+		b.ReportMetric(float64(keys)/float64(n), "redis-keys/customer")
 		// CPU time per customer, which a loaded machine inflates less than
 		// wall time: the server's (INFO cpu) and this process's (rusage).
 		b.ReportMetric((redisCPU1-redisCPU0).Seconds()*1e6/float64(n), "redis-cpu-µs/customer")

@@ -22,15 +22,24 @@ func TestBucketsFlushedInRounds(t *testing.T) {
 	// Line 3002 reuses the number of line 3 (customer C10000001).
 	in.WriteString("DUP-1,PT Ganda,DES,gold,id,jakarta,indihome,0811-0000-0001,999000000001,\n")
 	in.WriteString("SEP-1,PT \x1f Pisah,DES,gold,id,jakarta,indihome,0811-9999-0001,999000000002,\n")
-	im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 5, BatchSize: 64, Workers: 3, BufferEntries: 500})
+	for _, bucketEntries := range []int{0, 3} {
+		t.Run(fmt.Sprintf("BucketEntries=%d", bucketEntries), func(t *testing.T) {
+			importInRounds(t, e, in.String(), bucketEntries)
+		})
+	}
+}
+
+func importInRounds(t *testing.T, e *env, in string, bucketEntries int) {
+	im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 5, BatchSize: 64, Workers: 3,
+		BufferEntries: 500, BucketEntries: bucketEntries})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := im.Customers(context.Background(), Source{R: strings.NewReader(in.String()), Size: int64(in.Len())})
+	sum, err := im.Customers(context.Background(), Source{R: strings.NewReader(in), Size: int64(len(in))})
 	if err != nil {
 		t.Fatalf("%v: %v", err, sum.Errors)
 	}
-	if sum.Imported != 3000 || sum.Bad != 2 || sum.Keys != 3000*3+750 || sum.Buckets != seg.BucketsFor(int64(in.Len())/64) {
+	if sum.Imported != 3000 || sum.Bad != 2 || sum.Keys != 3000*3+750 || sum.Buckets != seg.BucketsFor(int64(len(in))/64) {
 		t.Fatalf("summary %+v", sum)
 	}
 	if got := sum.Errors[0]; got.Line != 3002 || got.Field != "phones" || !strings.Contains(got.Reason, "already on line 3") {
