@@ -174,24 +174,12 @@ against it, and prints what each caller heard and the call's handling record.`,
 // loadSample imports the sample CRM export into Redis (a new dataset version
 // under the demo prefix, switched atomically like any import).
 func loadSample(ctx context.Context, rc configs.Redis, sc configs.Segmentation, dir string, out io.Writer) error {
-	rdb, err := segmentation.NewRedisClient(rc)
+	stack, err := segmentation.NewStack(rc, sc)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	keys, err := segmentation.NewKeyspace(rc.KeyPrefix)
-	if err != nil {
-		return err
-	}
-	repo, err := segmentation.NewRepository(rdb, keys)
-	if err != nil {
-		return err
-	}
-	rules, err := segmentation.NewRules(sc)
-	if err != nil {
-		return err
-	}
-	im, err := importer.New(importer.Options{Repository: repo, Rules: rules})
+	defer stack.Close()
+	im, err := importer.New(importer.Options{Repository: stack.Repo, Rules: stack.Rules})
 	if err != nil {
 		return err
 	}

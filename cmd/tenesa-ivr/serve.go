@@ -87,28 +87,6 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 	a.ctl = ctl
 
-	if a.redis, err = segmentation.NewRedisClient(cfg.Redis); err != nil {
-		return nil, err
-	}
-	keys, err := segmentation.NewKeyspace(cfg.Redis.KeyPrefix)
-	if err != nil {
-		return nil, err
-	}
-	repo, err := segmentation.NewRepository(a.redis, keys)
-	if err != nil {
-		return nil, err
-	}
-	rules, err := segmentation.NewRules(cfg.Segmentation)
-	if err != nil {
-		return nil, err
-	}
-	segLog := log.With().Str("component", "segmentation").Logger()
-	opts := segmentation.OptionsFromConfig(cfg.Segmentation, repo, rules, segLog)
-	opts.Observer = segObserver{a.metrics}
-	if a.resolver, err = segmentation.NewResolver(opts); err != nil {
-		return nil, err
-	}
-
 	p, err := plan.Compile(cfg)
 	if err != nil {
 		return nil, err
@@ -118,6 +96,17 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	if err != nil {
 		return nil, err
 	}
+	stack, err := segmentation.NewStack(cfg.Redis, cfg.Segmentation)
+	if err != nil {
+		return nil, err
+	}
+	a.redis = stack.Client
+	segLog := log.With().Str("component", "segmentation").Logger()
+	if a.resolver, err = stack.Resolver(cfg.Segmentation, segLog, segObserver{a.metrics}); err != nil {
+		a.close()
+		return nil, err
+	}
+
 	routerLog := log.With().Str("component", "router").Logger()
 	a.flow = &flow.Flow{
 		Config: cfg, Plans: a.plans, Customers: a.resolver, Zones: zones, Metrics: a.metrics,
