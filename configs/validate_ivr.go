@@ -2,8 +2,8 @@ package configs
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -72,13 +72,13 @@ func (c *Config) validateFlow(v *validator) {
 	products := setOf(c.Segmentation.Products)
 	topics := map[string]bool{}
 	if _, ok := ivr.Menus[ivr.Root]; !ok {
-		v.add("ivr.root", "undefined menu %q%s", ivr.Root, suggest(ivr.Root, sortedKeys(ivr.Menus)))
+		v.add("ivr.root", "undefined menu %q%s", ivr.Root, suggest(ivr.Root, slices.Sorted(maps.Keys(ivr.Menus))))
 	}
-	for _, name := range sortedKeys(ivr.Menus) {
+	for _, name := range slices.Sorted(maps.Keys(ivr.Menus)) {
 		m := ivr.Menus[name]
 		key := "ivr.menus." + name
 		v.check(len(m.Options) > 0, key+".options", "a menu needs at least one option")
-		for _, k := range sortedKeys(m.Options) {
+		for _, k := range slices.Sorted(maps.Keys(m.Options)) {
 			o := m.Options[k]
 			okey := key + ".options." + k
 			v.check(len(k) == 1 && strings.Contains(MenuKeys, k), okey, fmt.Sprintf("key %q is not one of 0-9, *, #", k))
@@ -89,7 +89,7 @@ func (c *Config) validateFlow(v *validator) {
 				v.add(okey, "needs menu: <name> or action: %s", strings.Join(MenuActions, " | "))
 			case o.Menu != "":
 				if _, ok := ivr.Menus[o.Menu]; !ok {
-					v.add(okey+".menu", "undefined menu %q%s", o.Menu, suggest(o.Menu, sortedKeys(ivr.Menus)))
+					v.add(okey+".menu", "undefined menu %q%s", o.Menu, suggest(o.Menu, slices.Sorted(maps.Keys(ivr.Menus))))
 				}
 			case !slices.Contains(MenuActions, o.Action):
 				v.add(okey+".action", "unknown action %q (%s)", o.Action, strings.Join(MenuActions, ", "))
@@ -127,7 +127,7 @@ func (c *Config) validateFlow(v *validator) {
 	}
 	if _, ok := ivr.Menus[ivr.Root]; ok {
 		walk(ivr.Root)
-		for _, name := range sortedKeys(ivr.Menus) {
+		for _, name := range slices.Sorted(maps.Keys(ivr.Menus)) {
 			v.check(reached[name], "ivr.menus."+name, fmt.Sprintf("menu %q is not reachable from ivr.root %q", name, ivr.Root))
 		}
 	}
@@ -143,12 +143,12 @@ func (c *Config) validateFlow(v *validator) {
 
 func (c *Config) validateRouting(v *validator, topics map[string]bool) {
 	r := c.Routing
-	queues := sortedKeys(r.Queues)
+	queues := slices.Sorted(maps.Keys(r.Queues))
 	v.check(len(r.Queues) > 0, "routing.queues", "must define at least one queue")
 	if _, ok := r.Queues[r.DefaultQueue]; !ok {
 		v.add("routing.default_queue", "undefined queue %q%s", r.DefaultQueue, suggest(r.DefaultQueue, queues))
 	}
-	for _, name := range sortedKeys(r.Queues) {
+	for _, name := range slices.Sorted(maps.Keys(r.Queues)) {
 		for i, s := range r.Queues[name].Skills {
 			v.check(s != "" && !strings.ContainsAny(s, " \t,"), fmt.Sprintf("routing.queues.%s.skills[%d]", name, i),
 				fmt.Sprintf("%q is not a skill name", s))
@@ -234,7 +234,7 @@ func (c *Config) validatePrompts(v *validator) {
 			v.add(key, "must name a prompt")
 		case !known[id]:
 			v.add(key, "prompt %q is not in the prompt manifest (deployments/asterisk/sounds/prompts.yaml)%s",
-				id, suggest(id, sortedKeys(known)))
+				id, suggest(id, slices.Sorted(maps.Keys(known))))
 		}
 	}
 	ivr := c.IVR
@@ -258,7 +258,7 @@ func (c *Config) validatePrompts(v *validator) {
 	check("ivr.prompts.degraded", ivr.Prompts.Degraded)
 	check("ivr.prompts.further_help", ivr.Prompts.FurtherHelp)
 	check("ivr.prompts.language_switched", ivr.Prompts.LanguageSwitched)
-	for _, name := range sortedKeys(ivr.Menus) {
+	for _, name := range slices.Sorted(maps.Keys(ivr.Menus)) {
 		check("ivr.menus."+name+".prompt", ivr.Menus[name].Prompt)
 	}
 	for _, b := range GreetingBands {
@@ -269,7 +269,7 @@ func (c *Config) validatePrompts(v *validator) {
 	if c.Greeting.Closing != "" {
 		check("greeting.closing", c.Greeting.Closing)
 	}
-	for _, name := range sortedKeys(c.Segmentation.Segments) {
+	for _, name := range slices.Sorted(maps.Keys(c.Segmentation.Segments)) {
 		if id := c.Segmentation.Segments[name].RedirectPrompt; id != "" {
 			check("segmentation.segments."+name+".redirect_prompt", id)
 		}
@@ -295,14 +295,5 @@ func setOf(xs []string) map[string]bool {
 	for _, x := range xs {
 		out[x] = true
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
 	return out
 }

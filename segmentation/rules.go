@@ -2,8 +2,8 @@ package segmentation
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
@@ -129,10 +129,10 @@ func (r *Rules) KnownLanguage(l string) bool {
 }
 
 // Segments lists the configured segments, sorted.
-func (r *Rules) Segments() []string { return sortedKeys(r.segments) }
+func (r *Rules) Segments() []string { return slices.Sorted(maps.Keys(r.segments)) }
 
 // Tiers lists the configured tiers, sorted.
-func (r *Rules) Tiers() []string { return sortedKeys(r.tiers) }
+func (r *Rules) Tiers() []string { return slices.Sorted(maps.Keys(r.tiers)) }
 
 // DefaultLanguage is the first configured language, "id" without one.
 func (r *Rules) DefaultLanguage() string {
@@ -149,13 +149,4 @@ func (r *Rules) Numbering() *Numbering {
 		panic(err)
 	}
 	return n
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
