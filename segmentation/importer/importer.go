@@ -131,7 +131,7 @@ func (s Summary) String() string {
 	if !s.Switched {
 		state = fmt.Sprintf("ABORTED, %s version %d still serving", s.Dataset, s.Previous)
 	}
-	return fmt.Sprintf("%s: %d rows, %d imported, %d bad, %d keys in %s (%.0f rows/s); %s",
+	return fmt.Sprintf("%s: %d rows, %d imported, %d bad, %d entries in %s (%.0f rows/s); %s",
 		s.Dataset, s.Rows, s.Imported, s.Bad, s.Keys, s.Elapsed.Round(time.Millisecond), s.Rate(), state)
 }
 
