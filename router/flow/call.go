@@ -27,6 +27,7 @@ type callFlow struct {
 
 	line     configs.Line
 	lang     string
+	zone     string // the caller's time zone: the customer's region, else the line's
 	res      segmentation.Result // who is calling (zero: unidentified)
 	sid      string              // service ID, when the caller gave one
 	degraded bool                // Redis did not answer: unidentified, general queue
@@ -127,10 +128,11 @@ func (c *callFlow) greet() bool {
 			zone = z
 		}
 	}
-	loc := c.f.Zones[zone]
-	if loc == nil {
-		loc = c.f.Zones[c.f.Config.Greeting.DefaultTimeZone]
+	if c.f.Zones[zone] == nil {
+		zone = c.f.Config.Greeting.DefaultTimeZone
 	}
+	c.zone = zone
+	loc := c.f.Zones[zone]
 	band := router.BandAt(c.f.now().In(loc))
 	prompt := c.plan.Prompts.Greeting[string(band)]
 	g := &c.rec.Greeting

@@ -96,6 +96,12 @@ func TestPaths(t *testing.T) {
 			caller:  arisim.Caller{Number: aniIncident, Script: steps(menu("incident-continue", "1"), menu("menu-main", "0"), talk)},
 			outcome: router.OutcomeAgentAnswered, method: "ani", queue: "business",
 			heard: []string{"incident-generic", "incident-eta", "month-11", "incident-continue", "menu-main"},
+			check: func(t *testing.T, _ *router.Record, tr arisim.CallReport) {
+				// expected end 17:00 WITA (Makassar, the caller's zone), not 16:00 WIB (the line's)
+				if !heardPromptSub(tr, "number:17") || heardPromptSub(tr, "number:16") {
+					t.Errorf("recovery time not in the caller's zone: %v", heard(tr))
+				}
+			},
 		},
 		{
 			name:    "English speaking customer hears English and goes to the English desk",

@@ -321,9 +321,10 @@ func (c *callFlow) route(attrs plan.Attrs) {
 	}
 }
 
-// sayTime speaks a date and time in the line's zone: day, month, hour, minute.
+// sayTime speaks a date and time in the caller's zone (the one the
+// greeting used): day, month, hour, minute.
 func (c *callFlow) sayTime(t time.Time) []string {
-	loc := c.f.Zones[c.line.TimeZone]
+	loc := c.f.Zones[c.zone]
 	if loc != nil {
 		t = t.In(loc)
 	}
