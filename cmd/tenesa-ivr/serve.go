@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -130,7 +131,35 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 			a.log.Error().Err(err).Msg("dataset tracking stopped")
 		}
 	}()
-	go a.plans.Watch(ctx, configPath, load, a.log.With().Str("component", "config").Logger(), nil)
+	// The segment rules (served segments, redirects, tier priorities) reload
+	// with the plan: keep the config of the last successful load and hand
+	// its rules to the resolver when a new plan goes live.
+	var mu sync.Mutex
+	var latest *configs.Config
+	loadAndKeep := func() (*configs.Config, error) {
+		cfg, err := load()
+		if err == nil {
+			mu.Lock()
+			latest = cfg
+			mu.Unlock()
+		}
+		return cfg, err
+	}
+	onChange := func(*plan.Plan) {
+		mu.Lock()
+		cfg := latest
+		mu.Unlock()
+		if cfg == nil {
+			return
+		}
+		rules, err := segmentation.NewRules(cfg.Segmentation)
+		if err != nil { // Compile validated it already; keep the old rules
+			a.log.Error().Err(err).Msg("segment rules not reloaded")
+			return
+		}
+		a.resolver.SetRules(rules)
+	}
+	go a.plans.Watch(ctx, configPath, loadAndKeep, a.log.With().Str("component", "config").Logger(), onChange)
 }
 
 func (a *controllerApp) close() {
