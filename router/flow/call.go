@@ -27,7 +27,7 @@ type callFlow struct {
 
 	line     configs.Line
 	lang     string
-	zone     string // the caller's time zone: the customer's region, else the line's
+	zone     string              // the caller's time zone: the customer's region, else the line's
 	res      segmentation.Result // who is calling (zero: unidentified)
 	sid      string              // service ID, when the caller gave one
 	degraded bool                // Redis did not answer: unidentified, general queue
