@@ -126,23 +126,9 @@ func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) addChannels(w http.ResponseWriter, p *params, b *bridge, _ *http.Request) {
-	ids := p.list("channel")
-	if len(ids) == 0 {
-		writeMsg(w, http.StatusBadRequest, "Missing parameter channel")
+	chans, ok := s.stasisChannels(w, p)
+	if !ok {
 		return
-	}
-	var chans []*channel
-	for _, id := range ids {
-		ch := s.channels[strings.TrimSpace(id)]
-		if ch == nil {
-			writeMsg(w, http.StatusBadRequest, "Channel not found")
-			return
-		}
-		if ch.stasisApp == "" {
-			writeMsg(w, http.StatusUnprocessableEntity, "Channel not in Stasis application")
-			return
-		}
-		chans = append(chans, ch)
 	}
 	writeNoContent(w)
 	var added []*channel
@@ -222,27 +208,15 @@ func (s *Server) leaveBridge(ch *channel, removed bool) {
 }
 
 func (s *Server) handleRemoveChannel(w http.ResponseWriter, p *params, b *bridge, _ *http.Request) {
-	ids := p.list("channel")
-	if len(ids) == 0 {
-		writeMsg(w, http.StatusBadRequest, "Missing parameter channel")
+	chans, ok := s.stasisChannels(w, p)
+	if !ok {
 		return
 	}
-	var chans []*channel
-	for _, id := range ids {
-		ch := s.channels[strings.TrimSpace(id)]
-		if ch == nil {
-			writeMsg(w, http.StatusBadRequest, "Channel not found")
-			return
-		}
-		if ch.stasisApp == "" {
-			writeMsg(w, http.StatusUnprocessableEntity, "Channel not in Stasis application")
-			return
-		}
+	for _, ch := range chans {
 		if ch.bridge != b {
 			writeMsg(w, http.StatusUnprocessableEntity, "Channel not in this bridge")
 			return
 		}
-		chans = append(chans, ch)
 	}
 	writeNoContent(w)
 	for _, ch := range chans {
@@ -266,4 +240,29 @@ func (s *Server) handleBridgeNoEvent(w http.ResponseWriter, _ *params, _ *bridge
 
 func (s *Server) handleBridgePlay(w http.ResponseWriter, p *params, b *bridge, r *http.Request) {
 	s.play(w, p, r.PathValue("pbid"), nil, b)
+}
+
+// stasisChannels resolves the channel parameter of addChannel/removeChannel:
+// every channel must exist (400) and be in Stasis (422), as Asterisk checks.
+// On failure it has answered and returns false.
+func (s *Server) stasisChannels(w http.ResponseWriter, p *params) ([]*channel, bool) {
+	ids := p.list("channel")
+	if len(ids) == 0 {
+		writeMsg(w, http.StatusBadRequest, "Missing parameter channel")
+		return nil, false
+	}
+	chans := make([]*channel, 0, len(ids))
+	for _, id := range ids {
+		ch := s.channels[strings.TrimSpace(id)]
+		if ch == nil {
+			writeMsg(w, http.StatusBadRequest, "Channel not found")
+			return nil, false
+		}
+		if ch.stasisApp == "" {
+			writeMsg(w, http.StatusUnprocessableEntity, "Channel not in Stasis application")
+			return nil, false
+		}
+		chans = append(chans, ch)
+	}
+	return chans, true
 }
