@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -149,10 +150,15 @@ type worldOpts struct {
 	noData    bool
 	agent     *arisim.Agent // nil: an agent that answers after 1s
 	tweak     func(*configs.Config)
+	logTo     io.Writer // every log line of the flow and the controller (nil: TENESA_TEST_LOG)
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
 	t.Helper()
+	log := testLog(t)
+	if o.logTo != nil {
+		log = zerolog.New(o.logTo)
+	}
 	cfg, err := configs.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +246,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{}}
 	w.flow = &flow.Flow{
 		Config: cfg, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
-		Handoff: flow.DirectHandoff{Log: testLog(t), OnBridged: func(callID, _ string) {
+		Handoff: flow.DirectHandoff{Log: log, OnBridged: func(callID, _ string) {
 			w.mu.Lock()
 			w.bridged[callID] = true
 			w.mu.Unlock()
@@ -257,12 +263,12 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			return nil
 		}),
 		Handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:"},
-		Log:      zerolog.Nop(),
+		Log:      log,
 		Now:      func() time.Time { return time.Unix(0, clock.Load()) },
 	}
 	w.ctlOpts = ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
 		Username: "tenesa", Password: "test", Application: "tenesa-ivr", RequestTimeout: 2 * time.Second,
-		Logger: testLog(t)}
+		Logger: log}
 	w.startController(t)
 	t.Cleanup(func() {
 		w.stopController()

@@ -1,7 +1,9 @@
 package flow_test
 
 import (
+	"bytes"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,5 +167,45 @@ func TestControllerRestartWhileBridged(t *testing.T) {
 	}
 	if greetings != 1 {
 		t.Errorf("caller heard the greeting %d times: %v", greetings, heard(call.Transcript()))
+	}
+}
+
+// lockedBuffer collects log lines written from many goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestLogsMaskCallers: the flow and the controller log every call, its
+// identification and its record, but never a whole phone number or a
+// customer name.
+func TestLogsMaskCallers(t *testing.T) {
+	var buf lockedBuffer
+	w := newWorld(t, worldOpts{logTo: &buf})
+	r, _ := w.call(t, arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+		menu("ask-service-id", sidDES+"#"), menu("offer-agent", "0"), talk)})
+	if r.Outcome != router.OutcomeAgentAnswered || r.CustomerID != "DES-T1" {
+		t.Fatalf("outcome %q customer %q", r.Outcome, r.CustomerID)
+	}
+	logs := buf.String()
+	if !strings.Contains(logs, r.CallID) || !strings.Contains(logs, `"caller":"`) {
+		t.Fatalf("the call was not logged:\n%s", logs)
+	}
+	for _, secret := range []string{"5550001", "215550001", "PT Uji Nusantara", "Rini Kartika"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain %q:\n%s", secret, logs)
+		}
 	}
 }
