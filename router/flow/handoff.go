@@ -85,20 +85,25 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 			continue
 		case <-leg.Answered():
 		}
-		res.AgentID, res.AgentAnsweredAt = p.Handoff.Endpoint, now()
-		res.Wait = res.AgentAnsweredAt.Sub(res.EnqueuedAt)
+		answeredAt := now()
 		if err := call.StopMOH(ctx); err != nil && !gone(err) {
 			log.Warn().Err(err).Msg("stop music on hold failed")
 		}
 		if _, err := call.Bridge(ctx, leg); err != nil {
-			if gone(err) {
-				// the caller left as the agent answered: still answered
-				res.Talk = 0
-				return end(router.OutcomeAgentAnswered, "")
+			// Asterisk answers 400/422 when either side left between the
+			// agent's answer and the bridge; its events tell which.
+			switch d.whoLeft(ctx, leg) {
+			case callerLeft: // never connected: abandoned while the agent picked up
+				return end(router.OutcomeAbandonedQueue, "")
+			case agentLeft:
+				log.Info().Int("attempt", a).Msg("agent left before the bridge")
+				continue
 			}
 			log.Error().Err(err).Msg("bridge failed")
 			return end(router.OutcomeFailed, "bridge failed: "+err.Error())
 		}
+		res.AgentID, res.AgentAnsweredAt = p.Handoff.Endpoint, answeredAt
+		res.Wait = res.AgentAnsweredAt.Sub(res.EnqueuedAt)
 		if d.OnBridged != nil {
 			d.OnBridged(call.ID(), res.AgentID)
 		}
@@ -121,4 +126,27 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 		return end(router.OutcomeAbandonedQueue, "")
 	}
 	return end(router.OutcomeFailed, "agent not answering: continued to the dialplan fallback queue")
+}
+
+type leaver int
+
+const (
+	nobodyLeft leaver = iota
+	callerLeft
+	agentLeft
+)
+
+// whoLeft waits briefly (one ARI round of events) for the end of the caller
+// or of the agent leg after a failed bridge.
+func (d DirectHandoff) whoLeft(ctx context.Context, leg ari.Leg) leaver {
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return callerLeft
+	case <-leg.Gone():
+		return agentLeft
+	case <-t.C:
+		return nobodyLeft
+	}
 }

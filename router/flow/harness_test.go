@@ -151,6 +151,7 @@ type worldOpts struct {
 	agent     *arisim.Agent // nil: an agent that answers after 1s
 	tweak     func(*configs.Config)
 	logTo     io.Writer // every log line of the flow and the controller (nil: TENESA_TEST_LOG)
+	timeScale float64   // 0: simTimeScale
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -223,7 +224,11 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	for k, v := range durations {
 		sd["sound:"+k] = v
 	}
-	sim := arisim.New(arisim.Options{Username: "tenesa", Password: "test", TimeScale: simTimeScale, PromptDurations: sd})
+	scale := o.timeScale
+	if scale == 0 {
+		scale = simTimeScale
+	}
+	sim := arisim.New(arisim.Options{Username: "tenesa", Password: "test", TimeScale: scale, PromptDurations: sd})
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
