@@ -37,6 +37,8 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 		now = d.Now
 	}
 	res := HandoffResult{EnqueuedAt: now()}
+	// gone: the request failed because the call's context ended (the
+	// caller left, or the controller is stopping).
 	gone := func(err error) bool {
 		return errors.Is(err, ari.ErrCallGone) || ctx.Err() != nil
 	}
@@ -47,9 +49,18 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 		}
 		return res
 	}
+	// stopped ends a call whose context ended before it reached an agent:
+	// the caller hung up (abandoned in the queue), or the controller is
+	// stopping (the controller gives the caller to the dialplan's queue).
+	stopped := func() HandoffResult {
+		if errors.Is(context.Cause(ctx), ari.ErrShutdown) {
+			return end(router.OutcomeFailed, "controller stopping: caller continued in the dialplan")
+		}
+		return end(router.OutcomeAbandonedQueue, "")
+	}
 	if err := call.StartMOH(ctx, "default"); err != nil {
 		if gone(err) {
-			return end(router.OutcomeAbandonedQueue, "")
+			return stopped()
 		}
 		log.Warn().Err(err).Msg("music on hold failed")
 	}
@@ -72,14 +83,14 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 		})
 		if err != nil {
 			if gone(err) {
-				return end(router.OutcomeAbandonedQueue, "")
+				return stopped()
 			}
 			log.Warn().Err(err).Int("attempt", a).Msg("agent originate failed")
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return end(router.OutcomeAbandonedQueue, "") // the controller hangs up the leg
+			return stopped() // the controller hangs up the leg
 		case <-leg.Gone():
 			log.Info().Int("attempt", a).Int("cause", leg.EndCause()).Msg("agent did not answer")
 			continue
@@ -94,7 +105,7 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 			// agent's answer and the bridge; its events tell which.
 			switch d.whoLeft(ctx, leg) {
 			case callerLeft: // never connected: abandoned while the agent picked up
-				return end(router.OutcomeAbandonedQueue, "")
+				return stopped()
 			case agentLeft:
 				log.Info().Int("attempt", a).Msg("agent left before the bridge")
 				continue
@@ -122,8 +133,8 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 	if err := continueTo(ctx, call, "queue"); err != nil && !gone(err) {
 		log.Warn().Err(err).Msg("continue to fallback queue failed")
 	}
-	if ctx.Err() != nil && res.AgentAnsweredAt.IsZero() {
-		return end(router.OutcomeAbandonedQueue, "")
+	if ctx.Err() != nil {
+		return stopped()
 	}
 	return end(router.OutcomeFailed, "agent not answering: continued to the dialplan fallback queue")
 }

@@ -209,3 +209,26 @@ func TestLogsMaskCallers(t *testing.T) {
 		}
 	}
 }
+
+// TestShutdownWhileRinging: a controller that stops while the agent rings
+// gives the caller back to the dialplan (its plain queue takes over) and
+// records the call as failed with the reason, not as abandoned.
+func TestShutdownWhileRinging(t *testing.T) {
+	w := newWorld(t, worldOpts{agent: &arisim.Agent{Endpoint: agentEP, NeverAnswer: true}})
+	call, err := w.sim.PlaceCall(arisim.Caller{Number: aniDES, Script: menu("menu-main", "0")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "agent ringing", func() bool { return len(w.sim.AgentReport(agentEP)) > 0 })
+	w.stopController()
+	r := w.waitRecord(t, call.ChannelID())
+	if r.Outcome != router.OutcomeFailed || !strings.Contains(r.FailReason, "controller stopping") {
+		t.Errorf("outcome %q (%s), want failed: controller stopping", r.Outcome, r.FailReason)
+	}
+	waitUntil(t, "caller continued in the dialplan", func() bool { return call.Transcript().HungUpBy == "continue" })
+	for _, leg := range w.sim.AgentReport(agentEP) {
+		if leg.Ended.IsZero() {
+			t.Errorf("agent leg %s still ringing after the controller stopped", leg.ChannelID)
+		}
+	}
+}
