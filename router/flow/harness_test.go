@@ -228,7 +228,8 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if scale == 0 {
 		scale = simTimeScale
 	}
-	sim := arisim.New(arisim.Options{Username: "tenesa", Password: "test", TimeScale: scale, PromptDurations: sd})
+	sim := arisim.New(arisim.Options{Username: "tenesa", Password: "test", TimeScale: scale, PromptDurations: sd,
+		Logger: testLog(t).With().Str("component", "arisim").Logger()}) // the simulator is the outside world: not in logTo
 	if err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -361,10 +362,16 @@ func heardPromptSub(r arisim.CallReport, sub string) bool {
 	return false
 }
 
-// testLog writes to the test log when TENESA_TEST_LOG is set, else nowhere.
+// testLog writes warnings and errors to the test log (shown when the test
+// fails), everything with TENESA_TEST_LOG set. A fuzz target logs nowhere:
+// its workers have no test log to write to.
 func testLog(t testing.TB) zerolog.Logger {
-	if os.Getenv("TENESA_TEST_LOG") == "" {
+	if _, fuzz := t.(*testing.F); fuzz && os.Getenv("TENESA_TEST_LOG") == "" {
 		return zerolog.Nop()
 	}
-	return zerolog.New(zerolog.NewTestWriter(t)).With().Timestamp().Logger()
+	level := zerolog.WarnLevel
+	if os.Getenv("TENESA_TEST_LOG") != "" {
+		level = zerolog.DebugLevel
+	}
+	return zerolog.New(zerolog.NewTestWriter(t)).Level(level).With().Timestamp().Logger()
 }
