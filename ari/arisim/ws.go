@@ -60,15 +60,15 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all := isTrue(r.URL.Query().Get("subscribeAll"))
-	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
-	if err != nil {
-		return
-	}
+	// The application is registered before the handshake answer goes out,
+	// as Asterisk does: a client that saw its socket open may place a call
+	// at once and must find the app there (events queue until the writer
+	// runs).
 	ws := &wsConn{apps: names, out: make(chan []byte, s.opts.WebsocketQueue), killed: make(chan struct{})}
 	s.lock()
 	if s.closed {
 		s.unlock()
-		_ = conn.CloseNow()
+		writeMsg(w, http.StatusServiceUnavailable, "Shutting down")
 		return
 	}
 	s.connWG.Add(1)
@@ -86,20 +86,28 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	s.log.Debug().Strs("apps", names).Bool("subscribe_all", all).Msg("events socket connected")
 	s.unlock()
 	defer s.connWG.Done()
+	unregister := func() {
+		s.lock()
+		delete(s.sockets, ws)
+		for _, n := range names {
+			if a := s.apps[n]; a != nil && a.current == ws {
+				a.current = nil
+				a.subscribeAll = false
+			}
+		}
+		s.unlock()
+		ws.kill()
+	}
 
+	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{InsecureSkipVerify: true})
+	if err != nil {
+		unregister()
+		return
+	}
 	ctx := conn.CloseRead(context.Background())
 	s.writeLoop(ctx, conn, ws)
 
-	s.lock()
-	delete(s.sockets, ws)
-	for _, n := range names {
-		if a := s.apps[n]; a != nil && a.current == ws {
-			a.current = nil
-			a.subscribeAll = false
-		}
-	}
-	s.unlock()
-	ws.kill()
+	unregister()
 	_ = conn.CloseNow()
 	<-ctx.Done()
 }
