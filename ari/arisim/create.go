@@ -36,15 +36,7 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		writeMsg(w, http.StatusBadRequest, "Invalid endpoint specified")
 		return
 	}
-	var c1 *channel
-	switch {
-	case strings.EqualFold(tech, "Local"):
-		c1 = s.originateLocal(o, res)
-	case strings.EqualFold(tech, "PJSIP"):
-		if a, ok := s.agents[o.endpoint]; ok {
-			c1 = s.originatePJSIPAgent(o, res, a)
-		}
-	}
+	c1 := s.allocate(o, tech, res)
 	if c1 == nil {
 		writeJSON(w, http.StatusInternalServerError, struct {
 			Error string `json:"error"`

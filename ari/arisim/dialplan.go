@@ -91,15 +91,7 @@ func (s *Server) handleOriginate(w http.ResponseWriter, r *http.Request) {
 	if o.extension == "" {
 		o.extension = "s"
 	}
-	var c1 *channel
-	switch {
-	case strings.EqualFold(tech, "Local"):
-		c1 = s.originateLocal(o, res)
-	case strings.EqualFold(tech, "PJSIP"):
-		if a, ok := s.agents[o.endpoint]; ok {
-			c1 = s.originatePJSIPAgent(o, res, a)
-		}
-	}
+	c1 := s.allocate(o, tech, res)
 	if c1 == nil {
 		if s.staleDup {
 			s.staleDup = false
@@ -355,4 +347,19 @@ func scriptFromVars(v map[string]string) []Step {
 		steps = append(steps, at(Press(d), 4))
 	}
 	return append(steps, at(Wait(secs("WAIT2", 60)), 5), at(HangUp(), 6))
+}
+
+// allocate creates the channel of an originate (POST /channels or
+// /channels/create): a Local pair or a scripted PJSIP agent; nil when the
+// technology or endpoint is unknown ("Allocation failed").
+func (s *Server) allocate(o originateReq, tech, res string) *channel {
+	switch {
+	case strings.EqualFold(tech, "Local"):
+		return s.originateLocal(o, res)
+	case strings.EqualFold(tech, "PJSIP"):
+		if a, ok := s.agents[o.endpoint]; ok {
+			return s.originatePJSIPAgent(o, res, a)
+		}
+	}
+	return nil
 }
