@@ -1,6 +1,8 @@
 package flow_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,12 +97,12 @@ func TestPaths(t *testing.T) {
 			name:    "incident on the caller's product and region is announced before the menu",
 			caller:  arisim.Caller{Number: aniIncident, Script: steps(menu("incident-continue", "1"), menu("menu-main", "0"), talk)},
 			outcome: router.OutcomeAgentAnswered, method: "ani", queue: "business",
-			heard: []string{"incident-generic", "incident-eta", "month-11", "incident-continue", "menu-main"},
+			heard: []string{"incident-generic", "incident-eta", "incident-continue", "menu-main"},
 			check: func(t *testing.T, _ *router.Record, tr arisim.CallReport) {
-				// expected end 17:00 WITA (Makassar, the caller's zone), not 16:00 WIB (the line's)
-				if !heardPromptSub(tr, "number:17") || heardPromptSub(tr, "number:16") {
-					t.Errorf("recovery time not in the caller's zone: %v", heard(tr))
-				}
+				// expected end 17:00 WITA (Makassar, the caller's zone), not 16:00 WIB (the
+				// line's), in Indonesian prompts: "dua puluh tujuh November pukul tujuh belas WITA"
+				checkHeardAfter(t, tr, "id/incident-eta",
+					"id/num-20", "id/num-7", "id/month-11", "id/at-time", "id/num-17", "id/tz-wita", "id/incident-continue")
 			},
 		},
 		{
@@ -125,13 +127,33 @@ func TestPaths(t *testing.T) {
 				if r.SelfServiceResult != "ticket_in_progress" || tr.HungUpBy != "controller" {
 					t.Errorf("self-service %q, hung up by %q", r.SelfServiceResult, tr.HungUpBy)
 				}
-				found := false
-				for _, h := range tr.Heard {
-					found = found || h.Media == "characters:IN100234501"
-				}
-				if !found {
-					t.Errorf("ticket number not spoken: %v", heard(tr))
-				}
+				// IN100234501 spelled, then "dua puluh tujuh November pukul delapan lima
+				// belas W I B" and "... pukul empat belas W I B", all in Indonesian
+				checkHeardAfter(t, tr, "id/ticket-intro",
+					"id/letter-i", "id/letter-n", "id/num-1", "id/num-0", "id/num-0", "id/num-2", "id/num-3",
+					"id/num-4", "id/num-5", "id/num-0", "id/num-1", "id/ticket-status-in-progress")
+				checkHeardAfter(t, tr, "id/ticket-last-update",
+					"id/num-20", "id/num-7", "id/month-11", "id/at-time", "id/num-8", "id/num-15", "id/tz-wib", "id/ticket-eta")
+				checkHeardAfter(t, tr, "id/ticket-eta",
+					"id/num-20", "id/num-7", "id/month-11", "id/at-time", "id/num-14", "id/tz-wib")
+			},
+		},
+		{
+			name: "ticket status after switching to English is spoken in English",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("id/menu-main", "9"), menu("en/menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"))},
+			outcome: router.OutcomeSelfServed, language: "en",
+			heard: []string{"en/ticket-intro", "en/ticket-status-in-progress"},
+			check: func(t *testing.T, _ *router.Record, tr arisim.CallReport) {
+				checkHeardAfter(t, tr, "en/ticket-intro",
+					"en/letter-i", "en/letter-n", "en/num-1", "en/num-0", "en/num-0", "en/num-2", "en/num-3",
+					"en/num-4", "en/num-5", "en/num-0", "en/num-1", "en/ticket-status-in-progress")
+				// "November twenty seventh at eight fifteen a.m. Western Indonesia Time"
+				checkHeardAfter(t, tr, "en/ticket-last-update",
+					"en/month-11", "en/num-20", "en/ord-7", "en/at-time", "en/num-8", "en/num-15", "en/time-am", "en/tz-wib", "en/ticket-eta")
+				// "November twenty seventh at two p.m. Western Indonesia Time"
+				checkHeardAfter(t, tr, "en/ticket-eta",
+					"en/month-11", "en/num-20", "en/ord-7", "en/at-time", "en/num-2", "en/time-pm", "en/tz-wib")
 			},
 		},
 		{
@@ -232,4 +254,23 @@ func TestEveryMenuOption(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkHeardAfter checks that the prompts heard right after the first
+// prompt ending in after are want, in order ("id/num-7" matches
+// "tenesa/id/num-7").
+func checkHeardAfter(t *testing.T, tr arisim.CallReport, after string, want ...string) {
+	t.Helper()
+	h := heard(tr)
+	for i, p := range h {
+		if !strings.HasSuffix(p, after) {
+			continue
+		}
+		got := h[i+1 : min(i+1+len(want), len(h))]
+		if !slices.Equal(got, want) {
+			t.Errorf("after %s heard %v, want %v", after, got, want)
+		}
+		return
+	}
+	t.Errorf("caller did not hear %s; heard %v", after, h)
 }

@@ -2,12 +2,12 @@ package flow
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
+	"github.com/tenesa-ivr/tenesa-ivr/router/say"
 	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
@@ -233,7 +233,7 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 		t := tr.Ticket
 		c.ticket, result = t.TicketID, "ticket_"+t.Status
 		media = append(media, c.medias(p.TicketIntro)...)
-		media = append(media, spell(t.TicketID))
+		media = append(media, c.medias(say.Spell(t.TicketID)...)...)
 		media = append(media, c.medias(p.TicketStatus[t.Status])...)
 		if !t.UpdatedAt.IsZero() {
 			media = append(media, c.medias(p.TicketLastUpdate)...)
@@ -322,22 +322,14 @@ func (c *callFlow) route(attrs plan.Attrs) {
 }
 
 // sayTime speaks a date and time in the caller's zone (the one the
-// greeting used): day, month, hour, minute.
+// greeting used) and language, zone named: "dua puluh tujuh November pukul
+// empat belas tiga puluh W I B"; the year only when it is not this year.
 func (c *callFlow) sayTime(t time.Time) []string {
-	loc := c.f.Zones[c.zone]
-	if loc != nil {
-		t = t.In(loc)
+	now := c.f.now()
+	if loc := c.f.Zones[c.zone]; loc != nil {
+		t, now = t.In(loc), now.In(loc)
 	}
-	out := []string{
-		"number:" + strconv.Itoa(t.Day()),
-		c.media("month-" + twoDigits(int(t.Month()))),
-		c.media("at-time"),
-		"number:" + strconv.Itoa(t.Hour()),
-	}
-	if t.Minute() != 0 { // "pukul 14", not "pukul 14 0"
-		out = append(out, "number:"+strconv.Itoa(t.Minute()))
-	}
-	return out
+	return c.medias(say.Moment(c.lang, t, c.zone, t.Year() != now.Year())...)
 }
 
 // ongoing: an incident is announced from its start until its expected end
@@ -347,33 +339,4 @@ func ongoing(inc *segmentation.Incident, now time.Time) bool {
 		return false
 	}
 	return inc.ExpectedEnd.IsZero() || now.Before(inc.ExpectedEnd)
-}
-
-func twoDigits(n int) string {
-	if n < 10 {
-		return "0" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
-}
-
-// spell speaks an identifier: digits: when it is all digits, else
-// characters: with its letters and digits (separators dropped).
-func spell(s string) string {
-	b := make([]byte, 0, len(s))
-	digits := true
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		switch {
-		case ch >= '0' && ch <= '9':
-		case ch >= 'a' && ch <= 'z', ch >= 'A' && ch <= 'Z':
-			digits = false
-		default:
-			continue
-		}
-		b = append(b, ch)
-	}
-	if digits {
-		return "digits:" + string(b)
-	}
-	return "characters:" + string(b)
 }
