@@ -67,9 +67,16 @@ const (
 	letterPrefix = "letter-"       // letter-a … letter-z
 )
 
-// Zones maps the time zone names of the line (configs.TimeZones) to the
+// zones maps the time zone names of the line (configs.TimeZones) to the
 // prompt that says them.
-var Zones = map[string]string{"WIB": "tz-wib", "WITA": "tz-wita", "WIT": "tz-wit"}
+var zones = map[string]string{"WIB": "tz-wib", "WITA": "tz-wita", "WIT": "tz-wit"}
+
+// ZonePrompt is the prompt that says a zone name (WIB, WITA, WIT); false
+// for any other name.
+func ZonePrompt(zone string) (string, bool) {
+	p, ok := zones[zone]
+	return p, ok
+}
 
 func english(lang string) bool { return lang == "en" }
 
@@ -219,7 +226,7 @@ func Date(lang string, t time.Time, withYear bool) []string {
 }
 
 // TimeOfDay speaks t's clock time (in t's location) followed by the zone
-// when it is one of Zones (WIB, WITA, WIT); other zone names are not said.
+// when ZonePrompt knows it (WIB, WITA, WIT); other zone names are not said.
 func TimeOfDay(lang string, t time.Time, zone string) []string {
 	h, m := t.Hour(), t.Minute()
 	var out []string
@@ -249,7 +256,7 @@ func TimeOfDay(lang string, t time.Time, zone string) []string {
 			out = append(out, Number(lang, m)...)
 		}
 	}
-	if z, ok := Zones[zone]; ok {
+	if z, ok := ZonePrompt(zone); ok {
 		out = append(out, z)
 	}
 	return out
@@ -312,7 +319,7 @@ func Prompts() []string {
 	for ch := 'a'; ch <= 'z'; ch++ {
 		out = append(out, letterPrefix+string(ch))
 	}
-	for _, z := range Zones {
+	for _, z := range zones {
 		out = append(out, z)
 	}
 	sort.Strings(out)

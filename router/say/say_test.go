@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
 )
 
@@ -58,6 +59,22 @@ func TestEveryPromptIsInTheManifestInBothLanguages(t *testing.T) {
 	}
 	if !slices.IsSorted(ps) {
 		t.Error("Prompts() is not sorted")
+	}
+}
+
+// A zone the configuration accepts must be speakable: adding one to
+// configs.TimeZones without a tz- prompt fails here.
+func TestEveryConfiguredZoneIsSpoken(t *testing.T) {
+	for name := range configs.TimeZones {
+		p, ok := ZonePrompt(name)
+		if !ok {
+			t.Errorf("time zone %s (configs.TimeZones) has no prompt", name)
+			continue
+		}
+		checkInManifest(t, name, []string{p})
+	}
+	if _, ok := ZonePrompt("UTC"); ok {
+		t.Error("ZonePrompt(UTC) = ok, want false")
 	}
 }
 
