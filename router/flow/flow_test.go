@@ -274,3 +274,18 @@ func checkHeardAfter(t *testing.T, tr arisim.CallReport, after string, want ...s
 	}
 	t.Errorf("caller did not hear %s; heard %v", after, h)
 }
+
+// A date of another year is said with its year: in January 2027 the
+// ticket's November 2026 update is "dua puluh tujuh November dua ribu dua
+// puluh enam pukul delapan lima belas W I B".
+func TestTicketDateOfAnotherYearSaysTheYear(t *testing.T) {
+	w := newWorld(t, worldOpts{now: time.Date(2027, 1, 5, 3, 0, 0, 0, time.UTC)})
+	r, tr := w.call(t, arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+		menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"))})
+	if r.Outcome != router.OutcomeSelfServed {
+		t.Fatalf("outcome %q, want self-served; heard %v", r.Outcome, heard(tr))
+	}
+	checkHeardAfter(t, tr, "id/ticket-last-update",
+		"id/num-20", "id/num-7", "id/month-11", "id/num-2", "id/num-thousands", "id/num-20", "id/num-6",
+		"id/at-time", "id/num-8", "id/num-15", "id/tz-wib", "id/ticket-eta")
+}
