@@ -40,6 +40,7 @@ type call struct {
 	bridges []*bridge
 	ended   bool // the handler hung up, continued or redirected the channel
 	started bool // the handler was started (CallStarted counted)
+	up      bool // the channel is known to be Up: Answer sends nothing
 	cleaned atomic.Bool
 }
 
@@ -98,7 +99,9 @@ func (cl *call) run() {
 		if !cl.loadAdopted() {
 			return
 		}
+		cl.stopPrevious()
 	}
+	cl.up = cl.info.State == "Up"
 	cl.started = true
 	cl.c.obs.CallStarted(cl.info.Adopted)
 	cl.log.Info().Bool("adopted", cl.info.Adopted).Str("dnis", cl.info.DNIS).Str("state", cl.info.State).Msg("call started")
@@ -160,10 +163,15 @@ func (cl *call) cleanup() {
 	cause := context.Cause(cl.ctx)
 	gone := errors.Is(cause, ErrCallGone)
 	shutdown := errors.Is(cause, ErrShutdown)
+	replaced := errors.Is(cause, ErrReplaced)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(cl.ctx), 3*cl.c.opts.RequestTimeout)
 	defer cancel()
 
-	if shutdown && cl.bridgedWithLiveLeg() {
+	if replaced {
+		// The new owner adopts the channel with its bridge and legs: touch
+		// nothing.
+		cl.log.Info().Msg("application replaced: call left to the new owner")
+	} else if shutdown && cl.bridgedWithLiveLeg() {
 		cl.log.Info().Msg("shutdown: leaving caller bridged with agent")
 	} else {
 		for _, l := range cl.legs {
@@ -303,9 +311,19 @@ func (cl *call) ID() string { return cl.id }
 // Info implements Call.
 func (cl *call) Info() CallInfo { return cl.info }
 
-// Answer implements Call.
+// Answer implements Call. A channel already Up (adopted after a restart,
+// or Up at StasisStart) is not answered again: answer is a synchronous
+// command of the channel's control queue, and behind a playback left by a
+// previous controller it would block until that playback ends (20, 22).
 func (cl *call) Answer(ctx context.Context) error {
-	return cl.chanOp(ctx, "answer", cl.h.Answer)
+	if cl.up {
+		return nil
+	}
+	err := cl.chanOp(ctx, "answer", cl.h.Answer)
+	if err == nil {
+		cl.up = true
+	}
+	return err
 }
 
 // StartMOH implements Call.

@@ -12,9 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	cyari "github.com/CyCoreSystems/ari/v5"
 	"github.com/CyCoreSystems/ari/v5/client/native"
-	"github.com/CyCoreSystems/ari/v5/stdbus"
 	"github.com/rs/zerolog"
 )
 
@@ -30,6 +28,12 @@ var (
 	// ErrNotFound: ARI answered 404 for a resource other than the caller's
 	// channel (a playback, a bridge, an agent leg).
 	ErrNotFound = errors.New("ari: not found")
+	// ErrReplaced: another connection took our ARI application
+	// (ApplicationReplaced). The controller no longer owns its calls: their
+	// contexts end with this cause, nothing more is sent to Asterisk, and the
+	// new owner adopts the channels. A handler must not write a terminal
+	// record for such a call.
+	ErrReplaced = errors.New("ari: application replaced by another connection")
 )
 
 // Defaults for Options.
@@ -40,6 +44,8 @@ const (
 	DefaultAgentArg       = "agent"
 	DefaultRedirectCtx    = "tenesa-after-ivr"
 	DefaultPingInterval   = 15 * time.Second
+	DefaultMaxPlayback    = 2 * time.Minute
+	DefaultPlaybackMargin = 2 * time.Second
 )
 
 // Options configures a Controller.
@@ -79,6 +85,15 @@ type Options struct {
 	// PingInterval is how often the events WebSocket is pinged to detect a
 	// dead peer (default 15s; negative disables).
 	PingInterval time.Duration
+
+	// PromptDurations maps a media URI ("sound:tenesa/id/greeting-pagi") to
+	// its length (deployments/asterisk/sounds durations.json). A started
+	// playback whose PlaybackFinished does not come within its length plus
+	// PlaybackMargin is stopped and the call goes on. Media of unknown
+	// length are bounded by MaxPlayback (default 2m).
+	PromptDurations map[string]time.Duration
+	PlaybackMargin  time.Duration // default 2s
+	MaxPlayback     time.Duration // default 2m
 }
 
 // Controller owns the connection to one Asterisk and every call in our
@@ -88,11 +103,11 @@ type Controller struct {
 	log    zerolog.Logger
 	obs    Observer
 	client *native.Client
-	bus    cyari.Bus
 	rest   *http.Transport // REST keep-alive pool (closed when Run ends)
 	wsHTTP *http.Client    // WebSocket handshakes (own transport, closed when Run ends)
 
 	connected atomic.Bool
+	replaced  atomic.Bool // ApplicationReplaced: we own nothing any more
 	draining  atomic.Bool
 	running   atomic.Bool
 	unknown   atomic.Int64 // events dropped because DecodeEvent does not know them
@@ -150,6 +165,12 @@ func NewController(opts Options) (*Controller, error) {
 	if opts.PingInterval == 0 {
 		opts.PingInterval = DefaultPingInterval
 	}
+	if opts.PlaybackMargin <= 0 {
+		opts.PlaybackMargin = DefaultPlaybackMargin
+	}
+	if opts.MaxPlayback <= 0 {
+		opts.MaxPlayback = DefaultMaxPlayback
+	}
 	obs := opts.Observer
 	if obs == nil {
 		obs = NopObserver{}
@@ -172,11 +193,10 @@ func NewController(opts Options) (*Controller, error) {
 		IdleConnTimeout:       90 * time.Second,
 		ResponseHeaderTimeout: opts.RequestTimeout,
 	}
-	bus := stdbus.New()
 	// The hard bound of every library request. Our own per-request timer
 	// (Controller.do) fires at RequestTimeout and classifies the error; this
 	// one, a little later, guarantees the request goroutine itself ends.
-	if err := installInternals(client, bus, http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace}); err != nil {
+	if err := installInternals(client, http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace}); err != nil {
 		return nil, err
 	}
 	return &Controller{
@@ -184,7 +204,6 @@ func NewController(opts Options) (*Controller, error) {
 		log:        log,
 		obs:        obs,
 		client:     client,
-		bus:        bus,
 		rest:       rest,
 		wsHTTP:     &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}},
 		calls:      make(map[string]*call),
@@ -201,8 +220,11 @@ const requestGrace = 250 * time.Millisecond
 // Run connects to Asterisk and serves calls with h until ctx ends. It keeps
 // reconnecting with backoff while Asterisk is unreachable. When ctx ends,
 // every call's context is cancelled with ErrShutdown, and Run returns after
-// all call goroutines have finished. It returns nil after a normal shutdown.
-func (c *Controller) Run(ctx context.Context, h Handler) error {
+// all call goroutines have finished. It returns nil after a normal shutdown,
+// and an error wrapping ErrReplaced when another connection took the
+// application meanwhile (the controller then stayed disconnected and not
+// ready until ctx ended; see onReplaced).
+func (c *Controller) Run(ctx context.Context, h Handler) (err error) {
 	if h == nil {
 		return errors.New("ari: nil handler")
 	}
@@ -212,7 +234,12 @@ func (c *Controller) Run(ctx context.Context, h Handler) error {
 	c.handler = h
 	defer c.rest.CloseIdleConnections()
 	defer c.wsHTTP.CloseIdleConnections()
-	defer c.shutdown()
+	defer func() {
+		c.shutdown()
+		if c.replaced.Load() {
+			err = fmt.Errorf("ari: application %q: %w", c.opts.Application, ErrReplaced)
+		}
+	}()
 	c.connectLoop(ctx)
 	return nil
 }
@@ -240,8 +267,12 @@ func (c *Controller) shutdown() {
 	c.setConnected(false)
 }
 
-// Connected reports whether the events WebSocket is up.
-func (c *Controller) Connected() bool { return c.connected.Load() }
+// Connected reports whether the events WebSocket is up and the application
+// still ours (false for good after ApplicationReplaced): the readiness check.
+func (c *Controller) Connected() bool { return c.connected.Load() && !c.replaced.Load() }
+
+// Replaced reports whether another connection took our application.
+func (c *Controller) Replaced() bool { return c.replaced.Load() }
 
 // ActiveCalls is the number of calls owned by a call goroutine.
 func (c *Controller) ActiveCalls() int {
@@ -262,11 +293,6 @@ func (c *Controller) Drain() {
 		c.log.Info().Int("active_calls", c.ActiveCalls()).Msg("draining: new calls go back to the dialplan")
 	}
 }
-
-// Client returns the underlying native client (its bus is ours, its HTTP
-// client bounded). For code that needs a library handle this package does
-// not wrap; prefer the Call port.
-func (c *Controller) Client() cyari.Client { return c.client }
 
 func (c *Controller) setConnected(up bool) {
 	if c.connected.Swap(up) != up {

@@ -64,6 +64,14 @@ func (c *Controller) connectLoop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if errors.Is(err, ErrReplaced) {
+			// Reconnecting as the same app would take it back from the new
+			// owner, and both would then drive the same callers. Stay
+			// disconnected (not ready) until we are stopped.
+			c.log.Error().Msg("application replaced: not reconnecting; this controller stays not ready until it is stopped")
+			<-ctx.Done()
+			return
+		}
 		c.log.Warn().Err(err).Msg("events websocket lost")
 		if time.Since(up) >= stableConnection {
 			attempt = 0
@@ -159,6 +167,9 @@ func (c *Controller) readLoop(ctx context.Context, conn *websocket.Conn) error {
 			continue
 		}
 		c.handleMessage(data)
+		if c.replaced.Load() {
+			return ErrReplaced
+		}
 	}
 }
 
@@ -185,7 +196,6 @@ func (c *Controller) handleMessage(data []byte) {
 	}
 	c.obs.Event(e.GetType())
 	c.route(e)
-	c.bus.Send(e)
 }
 
 // route delivers an event to its owner. Never blocks.
@@ -224,9 +234,40 @@ func (c *Controller) route(e cyari.Event) {
 	case *cyari.PlaybackFinished:
 		c.deliverPlayback(ev.Playback.ID, e)
 	case *cyari.ApplicationReplaced:
-		c.obs.ApplicationReplaced()
-		c.log.Error().Msg("ARI application replaced by another connection: this controller receives no more events on this socket")
+		c.onReplaced()
 	}
+}
+
+// onReplaced handles ApplicationReplaced (transcript 11: another connection
+// registered our app; this socket gets nothing more, and Asterisk sends the
+// channels' events to the new owner, which adopts them). We stop owning
+// everything at once: readiness fails, no request is sent any more
+// (Controller.do), and every call ends with ErrReplaced; its cleanup then
+// leaves channels, legs and bridges alone for the new owner.
+func (c *Controller) onReplaced() {
+	if !c.replaced.CompareAndSwap(false, true) {
+		return
+	}
+	c.obs.ApplicationReplaced()
+	c.setConnected(false)
+	n := c.releaseCalls(ErrReplaced)
+	c.log.Error().Int("calls_released", n).Msg("ARI application replaced by another connection: calls released to the new owner")
+}
+
+// releaseCalls ends every call with cause without any request and accepts
+// no new one. It returns how many calls it released.
+func (c *Controller) releaseCalls(cause error) int {
+	c.mu.Lock()
+	c.stopped = true
+	calls := make([]*call, 0, len(c.calls))
+	for _, cl := range c.calls {
+		calls = append(calls, cl)
+	}
+	c.mu.Unlock()
+	for _, cl := range calls {
+		cl.cancel(cause)
+	}
+	return len(calls)
 }
 
 func (c *Controller) deliverPlayback(id string, e cyari.Event) {

@@ -12,30 +12,24 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// installInternals sets two unexported fields of a *native.Client built with
-// native.New (v5.3.1):
+// installInternals sets an unexported field of a *native.Client built with
+// native.New (v5.3.1): httpClient, a zero http.Client (no timeout,
+// http.DefaultTransport); native.RequestTimeout is never used. We give it a
+// Timeout and our own Transport (whose idle connections Run closes).
 //
-//   - bus: only native.Connect sets it, and Connect also starts the library's
-//     own WebSocket reader (which blocks while Asterisk is down, reconnects
-//     silently, and panics on an event type it does not know). We run our own
-//     reader and feed this bus, so library handles' Subscribe keep working.
-//   - httpClient: a zero http.Client (no timeout, http.DefaultTransport);
-//     native.RequestTimeout is never used. We give it a Timeout and our own
-//     Transport (whose idle connections Run closes).
+// The client's event bus stays nil: only native.Connect sets it (and starts
+// the library's own reader, which we do not use), our reader routes events
+// itself, and nothing subscribes through library handles, so their
+// Subscribe/Stage*-with-events helpers must not be used.
 //
-// It checks the field types first and returns an error instead of writing if
+// It checks the field type first and returns an error instead of writing if
 // the library layout ever changes (TestInstallInternals fails loudly then).
-func installInternals(c *native.Client, bus cyari.Bus, hc http.Client) error {
+func installInternals(c *native.Client, hc http.Client) error {
 	v := reflect.ValueOf(c).Elem()
-	busField := v.FieldByName("bus")
-	if !busField.IsValid() || busField.Type() != reflect.TypeFor[cyari.Bus]() {
-		return fmt.Errorf("ari: native.Client has no field bus of type ari.Bus (library layout changed)")
-	}
 	hcField := v.FieldByName("httpClient")
 	if !hcField.IsValid() || hcField.Type() != reflect.TypeFor[http.Client]() {
 		return fmt.Errorf("ari: native.Client has no field httpClient of type http.Client (library layout changed)")
 	}
-	*(*cyari.Bus)(unsafe.Pointer(busField.UnsafeAddr())) = bus
 	*(*http.Client)(unsafe.Pointer(hcField.UnsafeAddr())) = hc
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	cyari "github.com/CyCoreSystems/ari/v5"
-	"github.com/CyCoreSystems/ari/v5/rid"
 )
 
 // Gather defaults when a timeout is 0.
@@ -20,7 +19,7 @@ const (
 const playbackWatchdog = 5 * time.Second
 
 // Play implements Call: one playback per media item, in order, each with a
-// pre-chosen id (rid) routed to this call before the request is sent.
+// pre-chosen id (playbackID) routed to this call before the request is sent.
 //
 // Why not one request with a list: v5.3.1 sends media in a JSON body, and
 // Asterisk does not split a comma-separated JSON string (it plays
@@ -58,21 +57,26 @@ func (cl *call) Play(ctx context.Context, opts PlayOptions) (PlayResult, error) 
 	return res, nil
 }
 
+// playbackID is the id of every playback on a call's channel: the channel id
+// plus "-pb". One id per channel, not one per playback, so that a controller
+// adopting the call after a restart can stop a prompt its predecessor left
+// playing (stopPrevious): ARI cannot list a channel's playbacks, GET
+// /channels/{id} does not show them, and storing the id in a channel
+// variable would itself wait behind the playback (transcript 20). Reusing
+// the id is safe because a call never has two playbacks at once: each
+// playOne returns only after its PlaybackFinished (or a 404), also when it
+// stops the playback (stopAndWait), and Asterisk forgets a finished playback
+// at once.
+func playbackID(channelID string) string { return channelID + "-pb" }
+
 func (cl *call) playOne(ctx context.Context, media string, interrupt bool) (PlayStatus, error) {
-	id := rid.New(rid.Playback)
+	id := playbackID(cl.id)
 	ph, err := cl.h.StagePlay(id, media)
 	if err != nil {
 		return PlayFailed, err
 	}
-	c := cl.c
-	c.mu.Lock()
-	c.playbacks[id] = cl
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		delete(c.playbacks, id)
-		c.mu.Unlock()
-	}()
+	unregister := cl.registerPlayback(id)
+	defer unregister()
 
 	if err := cl.chanOp(ctx, "play", ph.Exec); err != nil {
 		return PlayFailed, err
@@ -80,18 +84,24 @@ func (cl *call) playOne(ctx context.Context, media string, interrupt bool) (Play
 	started := false
 	watchdog := time.NewTimer(playbackWatchdog)
 	defer watchdog.Stop()
+	// bound: a started playback whose PlaybackFinished is lost would hold the
+	// call until the caller hangs up; stop it after its length plus margin.
+	var bound <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
-			cl.stopPlayback(ph)
+			cl.stopAndWait(ph)
 			return PlayFailed, &RequestError{Op: "play", Class: classOf(ctx), Err: context.Cause(ctx)}
 		case <-cl.ctx.Done():
 			return PlayFailed, &RequestError{Op: "play", Class: classOf(cl.ctx), Err: context.Cause(cl.ctx)}
 		case e := <-cl.inbox:
 			switch ev := e.(type) {
 			case *cyari.PlaybackStarted:
-				if ev.Playback.ID == id {
+				if ev.Playback.ID == id && !started {
 					started = true
+					t := time.NewTimer(cl.c.playbackBound(media))
+					defer t.Stop()
+					bound = t.C
 				}
 			case *cyari.PlaybackFinished:
 				if ev.Playback.ID == id {
@@ -103,10 +113,14 @@ func (cl *call) playOne(ctx context.Context, media string, interrupt bool) (Play
 			case *cyari.ChannelDtmfReceived:
 				cl.digits = append(cl.digits, ev.Digit...)
 				if interrupt {
-					cl.stopPlayback(ph)
+					cl.stopAndWait(ph)
 					return PlayInterrupted, nil
 				}
 			}
+		case <-bound:
+			cl.log.Warn().Str("media", media).Str("playback_id", id).Msg("no PlaybackFinished within the prompt's length: stopping it and going on")
+			cl.stopAndWait(ph)
+			return PlayFinished, nil
 		case <-cl.pokeCh:
 			if done, st := cl.playbackGone(ctx, ph); done {
 				return st, nil
@@ -122,6 +136,30 @@ func (cl *call) playOne(ctx context.Context, media string, interrupt bool) (Play
 	}
 }
 
+// registerPlayback routes the playback id's events to this call.
+func (cl *call) registerPlayback(id string) (unregister func()) {
+	c := cl.c
+	c.mu.Lock()
+	c.playbacks[id] = cl
+	c.mu.Unlock()
+	return func() {
+		c.mu.Lock()
+		if c.playbacks[id] == cl {
+			delete(c.playbacks, id)
+		}
+		c.mu.Unlock()
+	}
+}
+
+// playbackBound is how long a started playback of media may run before we
+// stop it: its known length plus the margin, else Options.MaxPlayback.
+func (c *Controller) playbackBound(media string) time.Duration {
+	if d, ok := c.opts.PromptDurations[media]; ok {
+		return d + c.opts.PlaybackMargin
+	}
+	return c.opts.MaxPlayback
+}
+
 // playbackGone checks a playback whose events may have been lost: Asterisk
 // forgets a playback as soon as it ends (404), so 404 means it is over.
 func (cl *call) playbackGone(ctx context.Context, ph *cyari.PlaybackHandle) (bool, PlayStatus) {
@@ -133,18 +171,58 @@ func (cl *call) playbackGone(ctx context.Context, ph *cyari.PlaybackHandle) (boo
 	return false, ""
 }
 
-// stopPlayback stops a playback on a context of its own (the caller's may be
-// over); a 404 means it had ended already.
-func (cl *call) stopPlayback(ph *cyari.PlaybackHandle) {
+// stopAndWait stops a playback (DELETE /playbacks/{id} acts at once, it does
+// not wait in the channel's queue) on a context of its own (the caller's may
+// be over), then waits up to RequestTimeout for its PlaybackFinished, so the
+// next playback under the same id cannot take that event for its own. DTMF
+// meanwhile goes to the type-ahead buffer. A 404 means it had ended already.
+// The playback's events must be routed to the call (registerPlayback).
+func (cl *call) stopAndWait(ph *cyari.PlaybackHandle) {
 	if cl.ctx.Err() != nil {
-		return // channel gone: nothing plays any more
+		return // channel gone (or no longer ours): nothing to stop
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cl.c.opts.RequestTimeout)
 	defer cancel()
 	err := cl.c.do(ctx, "stop_playback", ph.Stop)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		cl.log.Warn().Err(err).Msg("stop playback failed")
+	if errors.Is(err, ErrNotFound) {
+		return
 	}
+	if err != nil {
+		cl.log.Warn().Err(err).Msg("stop playback failed")
+		return
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			cl.log.Warn().Str("playback_id", ph.ID()).Msg("no PlaybackFinished after stopping the playback")
+			return
+		case <-cl.ctx.Done():
+			return
+		case e := <-cl.inbox:
+			switch ev := e.(type) {
+			case *cyari.PlaybackFinished:
+				if ev.Playback.ID == ph.ID() {
+					return
+				}
+			case *cyari.ChannelDtmfReceived:
+				cl.digits = append(cl.digits, ev.Digit...)
+			}
+		}
+	}
+}
+
+// stopPrevious stops a prompt that the call's previous controller left
+// playing (it was killed, or replaced, mid-prompt). While it plays, the
+// channel's control queue runs nothing else: answer, set variable and
+// addChannel would wait for its end, and a new playback would be queued
+// behind it (transcript 20). Its id is deterministic (playbackID), and
+// DELETE /playbacks/{id} acts at once; 404 means nothing plays.
+func (cl *call) stopPrevious() {
+	id := playbackID(cl.id)
+	unregister := cl.registerPlayback(id)
+	defer unregister()
+	ph := cl.c.client.Playback().Get(cyari.NewKey(cyari.PlaybackKey, id))
+	cl.stopAndWait(ph)
 }
 
 // drainInbox moves queued DTMF into the type-ahead buffer and drops stale

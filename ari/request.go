@@ -12,7 +12,7 @@ import (
 )
 
 // RequestError is a failed ARI request. It unwraps to its class (ErrTimeout,
-// ErrCallGone, ErrNotFound, ErrShutdown, or nil) and to the library error.
+// ErrCallGone, ErrNotFound, ErrShutdown, ErrReplaced, or nil) and to the library error.
 type RequestError struct {
 	Op     string // e.g. "play", "answer"
 	Status int    // HTTP status; 0 when there was none (timeout, network)
@@ -73,6 +73,10 @@ func (c *Controller) doWith(ctx, callCtx context.Context, op string, fn func() e
 	if ctx.Err() != nil {
 		return &RequestError{Op: op, Class: classOf(ctx), Err: context.Cause(ctx)}
 	}
+	if c.replaced.Load() {
+		// Another controller owns the application and its channels now.
+		return &RequestError{Op: op, Class: ErrReplaced, Err: ErrReplaced}
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -120,6 +124,8 @@ func classOf(ctx context.Context) error {
 		return ErrCallGone
 	case errors.Is(cause, ErrShutdown):
 		return ErrShutdown
+	case errors.Is(cause, ErrReplaced):
+		return ErrReplaced
 	case errors.Is(cause, context.DeadlineExceeded):
 		return ErrTimeout
 	}

@@ -13,9 +13,7 @@ import (
 	"time"
 	"unsafe"
 
-	cyari "github.com/CyCoreSystems/ari/v5"
 	"github.com/CyCoreSystems/ari/v5/client/native"
-	"github.com/CyCoreSystems/ari/v5/stdbus"
 	"github.com/coder/websocket"
 	"github.com/rotisserie/eris"
 	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
@@ -24,22 +22,28 @@ import (
 // TestInstallInternals fails loudly if v5.x changes the layout we write into.
 func TestInstallInternals(t *testing.T) {
 	c := native.New(&native.Options{Application: "x", Username: "u", Password: "p"})
-	bus := stdbus.New()
 	hc := http.Client{Timeout: 1234 * time.Millisecond}
-	if err := installInternals(c, bus, hc); err != nil {
+	if err := installInternals(c, hc); err != nil {
 		t.Fatalf("installInternals: %v", err)
-	}
-	if c.Bus() != bus {
-		t.Error("native.Client.Bus() does not return the installed bus")
 	}
 	f := reflect.ValueOf(c).Elem().FieldByName("httpClient")
 	got := *(*http.Client)(unsafe.Pointer(f.UnsafeAddr()))
 	if got.Timeout != hc.Timeout {
 		t.Errorf("httpClient.Timeout = %v, want %v", got.Timeout, hc.Timeout)
 	}
-	// A library handle's Subscribe now works (it panicked on the nil bus).
-	sub := c.Channel().Get(cyari.NewKey(cyari.ChannelKey, "1")).Subscribe(cyari.Events.StasisEnd)
-	sub.Cancel()
+}
+
+// TestNoLibraryEventBus: events are routed by our reader only; the library's
+// stdbus, which nothing subscribed to, is not installed or fed.
+func TestNoLibraryEventBus(t *testing.T) {
+	sim := newSim(t, 0.01)
+	c, err := NewController(testOptions(t, sim, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := c.client.Bus(); b != nil {
+		t.Fatalf("the native client has an event bus (%T): nothing subscribes to it", b)
+	}
 }
 
 func TestBackoffFullJitter(t *testing.T) {
@@ -197,6 +201,11 @@ func TestApplicationReplacedIsReported(t *testing.T) {
 	hs := start(t, func(context.Context, Call) {})
 	dialRaw(t, hs.sim) // a second connection takes the app
 	hs.obs.waitFor(t, "ApplicationReplaced", func(o *testObserver) bool { return o.replaced == 1 })
+	hs.cancel()
+	if err := recv(t, hs.runErr, "Run's return"); !errors.Is(err, ErrReplaced) {
+		t.Errorf("Run = %v, want ErrReplaced", err)
+	}
+	close(hs.runErr)
 }
 
 func TestKeepAlivePingsKeepAHealthySocket(t *testing.T) {

@@ -125,15 +125,62 @@ func (s *Server) handleAddChannel(w http.ResponseWriter, r *http.Request) {
 	s.bridgeOp(s.addChannels)(w, r)
 }
 
-func (s *Server) addChannels(w http.ResponseWriter, p *params, b *bridge, _ *http.Request) {
+// addChannels: adding a channel is a synchronous command of that channel
+// (control.go), so a playback on it holds the request (transcript 20).
+func (s *Server) addChannels(w http.ResponseWriter, p *params, b *bridge, r *http.Request) {
 	chans, ok := s.stasisChannels(w, p)
 	if !ok {
 		return
 	}
-	writeNoContent(w)
+	var busy []*channel
+	for _, ch := range chans {
+		if !ch.ctlIdle() {
+			busy = append(busy, ch)
+		}
+	}
+	if len(busy) == 0 {
+		writeNoContent(w)
+		s.addToBridge(b, chans)
+		return
+	}
+	// Wait for all but the last busy channel, then run the add as the last
+	// one's command.
+	for _, ch := range busy[:len(busy)-1] {
+		if !s.waitCtl(r, ch) {
+			writeMsg(w, http.StatusBadRequest, "Channel not found")
+			return
+		}
+	}
+	s.syncCmd(w, r, busy[len(busy)-1], func() {
+		if s.bridges[b.id] == b {
+			s.addToBridge(b, chans)
+		}
+	})
+}
+
+// waitCtl waits (lock released) until the commands queued on ch so far have
+// run; false if the channel went first or the request ended.
+func (s *Server) waitCtl(r *http.Request, ch *channel) bool {
+	res := make(chan bool, 1)
+	s.ctlPush(ch, ctlItem{
+		fn:    func(done func()) { res <- true; done() },
+		abort: func() { res <- false },
+	})
+	s.unlock()
+	defer s.lock()
+	select {
+	case ok := <-res:
+		return ok
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	return false
+}
+
+func (s *Server) addToBridge(b *bridge, chans []*channel) {
 	var added []*channel
 	for _, ch := range chans {
-		if ch.bridge == b {
+		if ch.bridge == b || ch.gone || ch.stasisApp == "" {
 			continue
 		}
 		if ch.bridge != nil {

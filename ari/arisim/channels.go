@@ -99,9 +99,9 @@ func (s *Server) handleHangup(w http.ResponseWriter, r *http.Request) {
 	s.hangup(ch, byController, cause)
 }
 
-func (s *Server) handleAnswer(w http.ResponseWriter, _ *params, ch *channel, _ *http.Request) {
-	writeNoContent(w)
-	s.answer(ch)
+// handleAnswer: a synchronous command (control.go), held by a playback.
+func (s *Server) handleAnswer(w http.ResponseWriter, _ *params, ch *channel, r *http.Request) {
+	s.syncCmd(w, r, ch, func() { s.answer(ch) })
 }
 
 // answer brings a channel Up (and its Local peer, which then runs its side).
@@ -121,16 +121,33 @@ func (s *Server) handlePlay(w http.ResponseWriter, p *params, ch *channel, r *ht
 	s.play(w, p, r.PathValue("pbid"), ch, nil)
 }
 
+// handleSendDTMF: an asynchronous command (control.go). The digits reach
+// the far end of a Local pair (its ChannelDtmfReceived, if an app watches it).
 func (s *Server) handleSendDTMF(w http.ResponseWriter, p *params, ch *channel, _ *http.Request) {
 	d := p.str("dtmf")
 	if d == "" {
 		writeMsg(w, http.StatusBadRequest, "DTMF is required")
 		return
 	}
-	if ch.call != nil {
-		ch.call.rep.DTMFReceived += d
-	}
 	writeNoContent(w)
+	s.asyncCmd(ch, func(done func()) { s.sendDigits(ch, d, 0, done) })
+}
+
+func (s *Server) sendDigits(ch *channel, digits string, i int, done func()) {
+	if i >= len(digits) {
+		done()
+		return
+	}
+	d := digits[i]
+	s.chanTimer(ch, sendDigitReport, func() {
+		if ch.call != nil {
+			ch.call.rep.DTMFReceived += string(d)
+		}
+		if peer := ch.peer; peer != nil && !peer.gone {
+			s.emitChan(peer, "ChannelDtmfReceived", nil, obj{{"digit", string(d)}, {"duration_ms", 100}}, false)
+		}
+	})
+	s.chanTimer(ch, sendDigitEnd, func() { s.sendDigits(ch, digits, i+1, done) })
 }
 
 func (s *Server) handleGetVar(w http.ResponseWriter, p *params, ch *channel, _ *http.Request) {
@@ -167,18 +184,20 @@ func (c *channel) getVar(name string) (string, bool) {
 	return v, ok
 }
 
-func (s *Server) handleSetVar(w http.ResponseWriter, p *params, ch *channel, _ *http.Request) {
+func (s *Server) handleSetVar(w http.ResponseWriter, p *params, ch *channel, r *http.Request) {
 	name := p.str("variable")
 	if name == "" {
 		writeMsg(w, http.StatusBadRequest, "Variable name is required")
 		return
 	}
 	value := p.str("value")
-	if ch.call != nil {
-		ch.call.vars[name] = value
-	}
-	writeNoContent(w)
-	s.setVar(ch, name, value, false)
+	// A synchronous command (control.go), held by a playback.
+	s.syncCmd(w, r, ch, func() {
+		if ch.call != nil {
+			ch.call.vars[name] = value
+		}
+		s.setVar(ch, name, value, false)
+	})
 }
 
 func (s *Server) handleContinue(w http.ResponseWriter, p *params, ch *channel, _ *http.Request) {
@@ -193,13 +212,30 @@ func (s *Server) handleContinue(w http.ResponseWriter, p *params, ch *channel, _
 	if prio <= 0 {
 		prio = ch.dp.Priority + 1
 	}
-	if ch.call != nil && ch.call.stasis == ch {
-		ch.call.setHungUpBy("continue")
-		ch.call.rep.ContinuedTo = ctx + "," + ext + "," + strconv.Itoa(prio)
-	}
+	// An asynchronous command (control.go): 204 at once, StasisEnd when
+	// the commands before it (a playback) have run.
 	writeNoContent(w)
-	s.leaveStasis(ch)
-	s.runContext(ch, ctx, ext, prio)
+	s.asyncCmd(ch, func(done func()) {
+		if ch.stasisApp == "" {
+			done()
+			return
+		}
+		if ch.call != nil && ch.call.stasis == ch {
+			ch.call.setHungUpBy("continue")
+			ch.call.rep.ContinuedTo = ctx + "," + ext + "," + strconv.Itoa(prio)
+		}
+		s.leaveStasis(ch)
+		// What was queued behind the continue is dropped with the session.
+		s.abortPlayer(&ch.player)
+		for _, it := range ch.ctl {
+			if it.abort != nil {
+				it.abort()
+			}
+		}
+		ch.ctl = nil
+		done()
+		s.runContext(ch, ctx, ext, prio)
+	})
 }
 
 func (s *Server) handleRedirect(w http.ResponseWriter, p *params, ch *channel, _ *http.Request) {

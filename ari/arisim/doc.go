@@ -5,7 +5,8 @@
 // paths must not use it.
 //
 // It reproduces what shared/ari-transcripts recorded from a real Asterisk
-// 22.10.1 (the replay test checks every file), so the CyCoreSystems client
+// 22.10.1 (the replay test checks every file; 20 is kept in
+// testdata/transcripts), so the CyCoreSystems client
 // (client/native, ext/play) works against it unchanged.
 //
 // # Using it
@@ -58,9 +59,10 @@
 // ring and originate timeouts) runs TimeScale times real time. One
 // scheduler goroutine runs timers in sim-time order, each at its scheduled
 // sim instant even when the machine is slow, so durations in event
-// timestamps and Heard times are exact and order never depends on load. Prompt durations come from the
-// transcripts (hello-world 1.403 s, vm-goodbye 0.864 s, beep 0.424 s,
-// tt-weasels 3 s, digits/number/characters 0.824 s per character), from
+// timestamps and Heard times are exact and order never depends on load.
+// Prompt durations come from the transcripts (hello-world 1.403 s,
+// vm-goodbye 0.864 s, beep 0.424 s, tt-weasels 3 s, tt-monkeys 16.178 s,
+// digits/number/characters 0.824 s per character), from
 // Options.PromptDurations, or DefaultPromptDuration; tone: plays until
 // stopped.
 //
@@ -74,13 +76,27 @@
 // replaces the first (ApplicationReplaced); events for an app without a
 // socket are lost, nothing is replayed on reconnect.
 //
+// # The channel's control queue (transcript 20)
+//
+// A channel in Stasis runs its commands one after the other (control.go),
+// and a playback holds the queue until it ends or is stopped. answer, POST
+// variable and addChannel answer only once they ran, so behind a playback
+// they take as long as its rest; play, dtmf and continue answer at once and
+// take effect in queue order (continue's StasisEnd comes with the
+// playback's PlaybackFinished; a dtmf digit reaches the Local peer 200 ms
+// after it started, the next command 300 ms after); GET channel/variable,
+// ring, moh, hold, mute, silence, DELETE /channels, DELETE /playbacks, snoop
+// and POST /bridges act at once. A held request whose channel is hung up
+// answers 404 Channel not found.
+//
 // # Differences from Asterisk worth knowing
 //
 //   - Unknown Local contexts and unregistered PJSIP endpoints fail the
 //     originate with 500 {"error":"Allocation failed"}.
 //   - POST /channels/create + /dial work for agent endpoints (the
 //     channel is in Stasis in state Down until dialed).
-//   - POST /snoop, /record, /externalMedia,
+//   - POST /snoop creates the Snoop channel and its Stasis session but no
+//     audio. /record, /externalMedia,
 //     channel/bridge "variables", recordings, sounds and mailboxes are not
 //     implemented (404 from the mux). Hold, mute and silence answer 204
 //     without events; playback control operations answer 204 but do not

@@ -29,6 +29,44 @@ func (s *Server) DropWebSockets() {
 	}
 }
 
+// DropEvents loses every event for which match (event type and the id of
+// its playback or channel) returns true, as if it went missing between
+// Asterisk and the controller. restore removes the filter.
+func (s *Server) DropEvents(match func(typ, id string) bool) (restore func()) {
+	s.lock()
+	defer s.unlock()
+	s.dropEvents = match
+	return func() {
+		s.lock()
+		defer s.unlock()
+		s.dropEvents = nil
+	}
+}
+
+// dropped reports whether the DropEvents filter loses e. Called with the
+// lock held.
+func (s *Server) dropped(e obj) bool {
+	if s.dropEvents == nil {
+		return false
+	}
+	var typ, id string
+	for _, f := range e {
+		switch f.k {
+		case "type":
+			typ, _ = f.v.(string)
+		case "playback":
+			if p, ok := f.v.(playbackJSON); ok {
+				id = p.ID
+			}
+		case "channel":
+			if c, ok := f.v.(channelJSON); ok && id == "" {
+				id = c.ID
+			}
+		}
+	}
+	return s.dropEvents(typ, id)
+}
+
 type stall struct {
 	match func(method, path string) bool
 	d     time.Duration

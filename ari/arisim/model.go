@@ -32,6 +32,10 @@ type channel struct {
 
 	bridge *bridge
 	player player
+	// ctl is the channel's control queue (control.go); ctlBusy: a command
+	// (a playback, a DTMF string) is running.
+	ctl     []ctlItem
+	ctlBusy bool
 
 	gone   bool
 	timers []*timer
@@ -245,6 +249,7 @@ func (s *Server) teardown(ch *channel, cause int) {
 	}
 	ch.timers = nil
 	s.abortPlayer(&ch.player)
+	s.ctlAbort(ch)
 	if ch.bridge != nil {
 		s.leaveBridge(ch, false)
 	}

@@ -12,9 +12,8 @@ var builtinDurations = map[string]time.Duration{
 	"sound:vm-goodbye":  864 * time.Millisecond,
 	"sound:beep":        424 * time.Millisecond,
 	"sound:tt-weasels":  3 * time.Second,
-	// tt-monkeys never plays to its end in the transcripts; this is the
-	// length of the Asterisk core sound file (about 6.6 s).
-	"sound:tt-monkeys": 6600 * time.Millisecond,
+	// transcript 20: PlaybackStarted → PlaybackFinished done, 16.18 s.
+	"sound:tt-monkeys": 16178 * time.Millisecond,
 }
 
 // perDigit is how long digits:/number:/characters: take per character
@@ -102,11 +101,16 @@ func (s *Server) emitPlayback(p *playback, typ string) {
 }
 
 // queuePlayback adds a playback to its owner's queue and starts it when
-// nothing else plays.
+// nothing else plays. A channel's playback is a command of its control
+// queue (control.go): it starts when the commands before it have run.
 func (s *Server) queuePlayback(p *playback) {
 	s.playbacks[p.id] = append(s.playbacks[p.id], p)
 	pl := p.owner()
 	pl.queue = append(pl.queue, p)
+	if p.ch != nil {
+		s.ctlPush(p.ch, ctlItem{pb: p})
+		return
+	}
 	if len(pl.queue) == 1 {
 		s.startPlayback(p)
 	}
@@ -172,10 +176,23 @@ func (s *Server) itemDone(p *playback) {
 	s.finishPlayback(p)
 }
 
-// finishPlayback removes p and starts the next queued playback.
+// finishPlayback removes p and starts the next queued playback (for a
+// channel: the next command of its control queue).
 func (s *Server) finishPlayback(p *playback) {
 	s.unregisterPlayback(p)
 	pl := p.owner()
+	if p.ch != nil {
+		for i, q := range pl.queue {
+			if q == p {
+				pl.queue = append(pl.queue[:i:i], pl.queue[i+1:]...)
+				break
+			}
+		}
+		if !p.ch.gone {
+			s.ctlDone(p.ch)
+		}
+		return
+	}
 	if len(pl.queue) > 0 && pl.queue[0] == p {
 		pl.queue = pl.queue[1:]
 		if len(pl.queue) > 0 {

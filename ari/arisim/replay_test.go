@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -89,7 +90,10 @@ func newLabeler() *labeler {
 
 var hexCounter = regexp.MustCompile(`-[0-9a-f]{8}(;[12])?`)
 
-func normName(n string) string { return hexCounter.ReplaceAllString(n, "-X$1") }
+// normName also hides a channel id inside a name (Snoop/<id>-N, 20).
+func normName(n string) string {
+	return recordedID.ReplaceAllString(hexCounter.ReplaceAllString(n, "-X$1"), "ID")
+}
 
 func (l *labeler) add(id, name string) string {
 	l.mu.Lock()
@@ -239,6 +243,7 @@ type replayer struct {
 	seen    map[*eventSocket]int
 	stopped map[string]bool // playback ids the controller DELETEd
 	start   time.Time
+	latency time.Duration // sim time the last request took (20's notes)
 }
 
 func socketLabel(note string) string {
@@ -332,6 +337,7 @@ func (r *replayer) run() {
 			continue
 		case "note":
 			label := socketLabel(rec.Note)
+			r.checkLatency(rec.Note)
 			switch {
 			case strings.Contains(rec.Note, "websocket connected"):
 				q := eventsQuery.FindStringSubmatch(rec.Note)
@@ -392,7 +398,9 @@ func (r *replayer) run() {
 			r.sleepUntil(rec.TMs)
 			r.barrier(recCount, rec.Method+" "+rec.Path)
 			pendingReq = rec
+			sent := time.Now()
 			pendingResp, pendingBody = r.do(rec)
+			r.latency = time.Duration(float64(time.Since(sent)) / replayScale)
 			var m any
 			if json.Unmarshal(pendingBody, &m) == nil {
 				r.simLab.registerChannels(m)
@@ -415,6 +423,31 @@ func (r *replayer) run() {
 		}
 	}
 	r.compareEvents(recEvents)
+}
+
+var (
+	waitedNote = regexp.MustCompile(`: returned after (\d+) ms \(waited for the playback\)`)
+	atOnceNote = regexp.MustCompile(`: returned at once`)
+)
+
+// checkLatency compares the sim time of the last request with a note of
+// transcript 20: "returned after N ms (waited for the playback)" (held by
+// the channel's control queue) or "returned at once".
+func (r *replayer) checkLatency(note string) {
+	if m := waitedNote.FindStringSubmatch(note); m != nil {
+		var ms int64
+		fmt.Sscan(m[1], &ms)
+		want := time.Duration(ms) * time.Millisecond
+		if d := r.latency - want; d > timingSlack(want) || -d > timingSlack(want) {
+			r.t.Errorf("%s: the request took %v (sim)", note, r.latency)
+		}
+		return
+	}
+	// "At once" is sub-millisecond on Asterisk; the bound only has to tell
+	// it from a held request (seconds) under a loaded test machine.
+	if atOnceNote.MatchString(note) && r.latency > time.Second {
+		r.t.Errorf("%s: the request took %v (sim)", note, r.latency)
+	}
 }
 
 func waitSocket(t *testing.T, s *Server, query string) {
@@ -718,6 +751,16 @@ func TestReplayTranscripts(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no transcripts in %s: %v", dir, err)
 	}
+	// Transcripts kept in the module (testdata/transcripts) replace the
+	// shared ones of the same name (20 is read from there).
+	local, err := filepath.Glob(filepath.Join("testdata", "transcripts", "*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range local {
+		files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == filepath.Base(l) })
+	}
+	files = append(files, local...)
 	// Learn every recorded key order first so each subtest can check it.
 	for _, f := range files {
 		for _, rec := range loadRecords(t, f) {

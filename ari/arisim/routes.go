@@ -31,6 +31,8 @@ func (s *Server) routes() http.Handler {
 	h("POST /ari/channels/{id}/play", s.chanOp(s.handlePlay))
 	h("POST /ari/channels/{id}/play/{pbid}", s.chanOp(s.handlePlay))
 	h("POST /ari/channels/{id}/dtmf", s.chanOp(s.handleSendDTMF))
+	h("POST /ari/channels/{id}/snoop", s.chanOp(s.handleSnoop))
+	h("POST /ari/channels/{id}/snoop/{snoopId}", s.chanOp(s.handleSnoop))
 	h("GET /ari/channels/{id}/variable", s.chanOp(s.handleGetVar))
 	h("POST /ari/channels/{id}/variable", s.chanOp(s.handleSetVar))
 	h("POST /ari/channels/{id}/continue", s.chanOp(s.handleContinue))

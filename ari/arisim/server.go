@@ -76,9 +76,12 @@ type Server struct {
 	epoch    int64
 	uniq     int
 	localSeq int
-	sipSeq   int
-	chanSeq  int
-	wsSeq    int
+	snoopSeq int
+	// dropEvents loses matching events (DropEvents).
+	dropEvents func(typ, id string) bool
+	sipSeq     int
+	chanSeq    int
+	wsSeq      int
 	// staleDup reproduces Asterisk's stale error state: after a 409
 	// duplicate-id originate, the next allocation failure answers 409 too.
 	staleDup bool

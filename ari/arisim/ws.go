@@ -164,6 +164,9 @@ func (s *Server) deliver(appName string, e obj) {
 		s.log.Debug().Str("app", appName).Msg("inactive app missed message")
 		return
 	}
+	if s.dropped(e) {
+		return
+	}
 	full := append(slices.Clip(e), kv{"asterisk_id", s.opts.EntityID}, kv{"application", appName})
 	s.enqueue(a.current, full)
 }

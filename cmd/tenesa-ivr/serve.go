@@ -71,6 +71,12 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		}
 		return float64(a.ctl.ActiveCalls())
 	})
+	// A started prompt whose PlaybackFinished is lost is stopped after its
+	// rendered length plus a margin (ari.Options.PromptDurations).
+	durations, err := promptDurations()
+	if err != nil {
+		return nil, err
+	}
 	ctl, err := ari.NewController(ari.Options{
 		URL:            cfg.ARI.URL,
 		WebsocketURL:   websocketURL(cfg.ARI),
@@ -82,6 +88,8 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		ReconnectMax:   cfg.ARI.ReconnectMax,
 		Logger:         log,
 		Observer:       a.metrics,
+
+		PromptDurations: durations,
 	})
 	if err != nil {
 		return nil, err

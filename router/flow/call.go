@@ -198,6 +198,13 @@ func (c *callFlow) gather(stage router.Stage, opts ari.GatherOptions) (ari.Gathe
 // wants it, write the one handling record, count the outcome.
 func (c *callFlow) finish() {
 	f := c.f
+	if errors.Is(context.Cause(c.ctx), ari.ErrReplaced) {
+		// Another controller took the application and adopts this call; it
+		// writes the call's one record. Writing ours too would give the
+		// call two terminal records.
+		c.log.Warn().Str("stage", string(c.stage)).Msg("application replaced: call left to the new owner, no record written")
+		return
+	}
 	timeout := f.TeardownTimeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
