@@ -1,6 +1,7 @@
 package flow_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +132,36 @@ func TestPaths(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("ticket number not spoken: %v", heard(tr))
+				}
+			},
+		},
+		{
+			name: "caller identified by number never hears another customer's ticket",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidPlatinum+"#"), menu("offer-agent", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", intent: "ticket_status",
+			heard:    []string{"ticket-none", "offer-agent"},
+			notHeard: []string{"ticket-intro", "ticket-status-"},
+			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
+				if r.SelfServiceResult != "service_not_owned" || r.CustomerID != "DES-T1" {
+					t.Errorf("self-service %q customer %q", r.SelfServiceResult, r.CustomerID)
+				}
+				for _, h := range tr.Heard {
+					if strings.Contains(h.Media, "IN100999906") {
+						t.Errorf("the stranger's ticket number was spoken: %v", heard(tr))
+					}
+				}
+			},
+		},
+		{
+			name: "caller identified by the service ID hears that service's ticket",
+			caller: arisim.Caller{Number: aniUnknown, Script: steps(menu("ask-service-id", sidPlatinum+"#"),
+				menu("menu-main", "2"), menu("offer-agent", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "sid", intent: "ticket_status",
+			heard: []string{"ticket-intro", "ticket-status-resolved", "offer-agent"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if r.SelfServiceResult != "ticket_resolved" || r.CustomerID != "DES-P" {
+					t.Errorf("self-service %q customer %q", r.SelfServiceResult, r.CustomerID)
 				}
 			},
 		},

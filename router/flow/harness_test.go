@@ -40,6 +40,7 @@ DES-P,PT Bank Platinum,DES,platinum,id,jakarta,data_internet,+62 21 5550006,4703
 
 const ticketsCSV = `service_id,ticket_id,status,updated_at,eta
 470300000001,IN100234501,in_progress,2026-11-27T08:15:00+07:00,2026-11-27T14:00:00+07:00
+470300000006,IN100999906,resolved,2026-11-27T09:00:00+07:00,
 `
 
 const incidentsCSV = `product,region,prompt,started_at,expected_end
@@ -57,6 +58,7 @@ const (
 	aniUnknown   = "+62215559999"
 	sidDES       = "470300000001"
 	sidNoTicket  = "470300000002"
+	sidPlatinum  = "470300000006" // DES-P's, with an open ticket: a stranger's for every other caller
 	agentEP      = "PJSIP/agent1001"
 	testTimeUTC  = "2026-11-27T03:00:00Z" // 10:00 WIB (pagi), 11:00 WITA, 12:00 WIT
 	simTimeScale = 0.02

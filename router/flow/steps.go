@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/logging"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
 	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
@@ -208,6 +209,7 @@ func (c *callFlow) attrs() plan.Attrs {
 func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 	c.enter(router.StageSelfSvc)
 	p := c.plan.Prompts
+	notOwned := false
 	if c.sid == "" { // identified by number: which service?
 		g, ok := c.gather(router.StageSelfSvc, ari.GatherOptions{
 			Prompts: c.medias(c.plan.Identification.Prompt), MaxDigits: c.plan.Identification.MaxDigits,
@@ -216,11 +218,29 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 		if !ok {
 			return
 		}
-		c.sid = g.Digits
+		owned, ok := c.ownService(g.Digits)
+		if !ok { // Redis did not answer
+			c.rec.SelfServiceResult = "degraded"
+			if c.play(router.StageSelfSvc, c.medias(p.Degraded)...) {
+				c.route(attrs)
+			}
+			return
+		}
+		if owned {
+			c.sid = g.Digits
+		} else if g.Digits != "" {
+			notOwned = true
+		}
 	}
 	var media []string
 	result := "no_ticket"
-	tr, err := c.f.Customers.Ticket(c.ctx, c.sid)
+	var tr segmentation.TicketResult
+	var err error
+	if notOwned {
+		result = "service_not_owned" // never read a stranger's ticket: "not found"
+	} else if c.sid != "" {
+		tr, err = c.f.Customers.Ticket(c.ctx, c.sid)
+	}
 	switch {
 	case tr.Degraded:
 		c.degraded = true
@@ -278,6 +298,28 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 			return
 		}
 	}
+}
+
+// ownService reports whether a service ID typed by a caller identified by
+// number belongs to that caller's customer: only then is its ticket read
+// out (a caller must never hear a stranger's ticket). ok is false when
+// Redis did not answer.
+func (c *callFlow) ownService(sid string) (owned, ok bool) {
+	if sid == "" {
+		return false, true
+	}
+	res, err := c.f.Customers.BySID(c.ctx, sid)
+	if res.Degraded {
+		c.degraded = true
+		return false, false
+	}
+	me := c.res.Customer
+	if err == nil && res.Customer != nil && me != nil && res.Customer.ID == me.ID {
+		return true, true
+	}
+	c.log.Warn().Str("customer_id", me.ID).Str("service_id", logging.MaskNumber(sid)).
+		Bool("known_service", res.Customer != nil).Msg("ticket status: service ID is not the caller's; not read out")
+	return false, true
 }
 
 // route builds the route request and hands the caller to the queueing side.
