@@ -79,7 +79,9 @@ type Flow struct {
 	Plans     *plan.Holder    // a call takes the current plan once and keeps it
 	Customers Customers
 	Handoff   Handoff
-	Records   router.Recorder
+	// Records takes each call's record once the caller is released; it
+	// never blocks (router.RecordWriter writes in the background).
+	Records router.RecordSink
 	// Handover carries the record of a bridged call across a controller
 	// restart (nil: each controller records what it saw).
 	Handover router.Handover
@@ -160,7 +162,13 @@ func (c *callFlow) resumeBridged() {
 	c.log.Info().Str("bridge_id", c.info.BridgeID).Msg("adopted call already with an agent: waiting for its end")
 	if c.f.Handover != nil {
 		prev, err := c.f.Handover.Take(c.ctx, c.call.ID())
-		if err != nil {
+		switch {
+		case errors.Is(err, router.ErrHandoverSwept):
+			// adopted after its due time: the sweeper already wrote the
+			// record; a second one would count the call twice
+			c.log.Warn().Msg("handed-over record already finalised by the sweeper: no second record")
+			c.noRecord = true
+		case err != nil:
 			c.log.Warn().Err(err).Msg("handed-over record not read")
 		}
 		if prev != nil { // the record the previous controller started

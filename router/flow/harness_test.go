@@ -79,7 +79,26 @@ type world struct {
 	ctlOpts ari.Options
 	ctlStop func()        // stops the running controller and waits for its calls
 	clock   *atomic.Int64 // the flow's wall clock (UnixNano)
+
+	rdb      *redis.Client // the test Redis (customer data, hand-overs)
+	handover router.RedisHandover
+	writer   *router.RecordWriter
+	writes   writeCounter
+	stream   string // records stream key, with worldOpts.recordsTo
 }
+
+// writeCounter counts the record writer's attempts (a router.RecordObserver).
+type writeCounter struct{ ok, failed, dropped atomic.Int64 }
+
+func (c *writeCounter) RecordWritten(err error) {
+	if err != nil {
+		c.failed.Add(1)
+		return
+	}
+	c.ok.Add(1)
+}
+
+func (c *writeCounter) RecordDropped() { c.dropped.Add(1) }
 
 // startController runs a controller with the flow against the simulator.
 func (w *world) startController(t testing.TB) {
@@ -154,6 +173,11 @@ type worldOpts struct {
 	tweak     func(*configs.Config)
 	logTo     io.Writer // every log line of the flow and the controller (nil: TENESA_TEST_LOG)
 	timeScale float64   // 0: simTimeScale
+	// recordsTo: records are written to the stream <prefix>records through
+	// this client (e.g. one behind a redistest.Proxy) before the test sees them
+	recordsTo *redis.Client
+	// teardown is the flow's TeardownTimeout (0: its default)
+	teardown time.Duration
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -251,7 +275,8 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{}}
+	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{},
+		rdb: rdb, handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:", Grace: 5 * time.Minute}}
 	w.flow = &flow.Flow{
 		Config: cfg, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
 		Handoff: flow.DirectHandoff{Log: log, OnBridged: func(callID, _ string) {
@@ -259,27 +284,53 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			w.bridged[callID] = true
 			w.mu.Unlock()
 		}},
-		Records: router.RecorderFunc(func(_ context.Context, r *router.Record) error {
-			w.mu.Lock()
-			if _, dup := w.records[r.CallID]; dup {
-				t.Errorf("second handling record for call %s", r.CallID)
-			}
-			w.records[r.CallID] = r
-			close(w.notify)
-			w.notify = make(chan struct{})
-			w.mu.Unlock()
-			return nil
-		}),
-		Handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:"},
-		Log:      log,
-		Now:      func() time.Time { return time.Unix(0, clock.Load()) },
+		Handover:        w.handover,
+		TeardownTimeout: o.teardown,
+		Log:             log,
+		Now:             func() time.Time { return time.Unix(0, clock.Load()) },
 	}
+	// Records go through the production writer; the test sees a record once
+	// its sink took it (and the stream, when the test has one, first).
+	capture := func(_ context.Context, r *router.Record) error {
+		w.mu.Lock()
+		if _, dup := w.records[r.CallID]; dup {
+			t.Errorf("second handling record for call %s", r.CallID)
+		}
+		w.records[r.CallID] = r
+		close(w.notify)
+		w.notify = make(chan struct{})
+		w.mu.Unlock()
+		return nil
+	}
+	sink := router.Recorder(router.RecorderFunc(capture))
+	if o.recordsTo != nil {
+		stream := router.StreamRecorder{Client: o.recordsTo, Key: prefix + "records"}
+		w.stream = stream.Key
+		sink = router.RecorderFunc(func(ctx context.Context, r *router.Record) error {
+			if err := stream.Write(ctx, r); err != nil {
+				return err
+			}
+			return capture(ctx, r)
+		})
+	}
+	w.writer = router.NewRecordWriter(router.RecordWriterOptions{Sink: sink, Log: log, Observer: &w.writes,
+		WriteTimeout: 200 * time.Millisecond, Retry: 20 * time.Millisecond, BreakerFailures: 2,
+		BreakerCooldown: 100 * time.Millisecond, FlushTimeout: time.Second})
+	w.flow.Records = w.writer
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		w.writer.Run(writerCtx)
+	}()
 	w.ctlOpts = ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
 		Username: "tenesa", Password: "test", Application: "tenesa-ivr", RequestTimeout: 2 * time.Second,
 		Logger: log}
 	w.startController(t)
 	t.Cleanup(func() {
 		w.stopController()
+		stopWriter()
+		<-writerDone
 		_ = sim.Close()
 		_ = rdb.Close()
 	})
