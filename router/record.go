@@ -84,6 +84,13 @@ type Record struct {
 	Product           string `json:"product,omitempty"`
 	Language          string `json:"language,omitempty"`
 	SelfServiceResult string `json:"self_service_result,omitempty"`
+	// FurtherHelp: after self-service the caller was offered more help
+	// (SOP activity 14); Choice is main_menu, agent or closing ("" when
+	// the caller hung up during the offer).
+	FurtherHelp struct {
+		Offered bool   `json:"offered"`
+		Choice  string `json:"choice,omitempty"`
+	} `json:"further_help"`
 
 	Queue           string     `json:"queue,omitempty"`
 	Priority        int        `json:"priority,omitempty"`

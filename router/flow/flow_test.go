@@ -121,10 +121,17 @@ func TestPaths(t *testing.T) {
 			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
 				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"))},
 			outcome: router.OutcomeSelfServed, method: "ani",
-			heard: []string{"ticket-intro", "ticket-status-in-progress", "ticket-last-update", "ticket-eta", "offer-agent", "closing"},
+			heard: []string{"ticket-intro", "ticket-status-in-progress", "ticket-last-update", "ticket-eta", "offer-agent",
+				"further-help", "closing"},
 			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
 				if r.SelfServiceResult != "ticket_in_progress" || tr.HungUpBy != "controller" {
 					t.Errorf("self-service %q, hung up by %q", r.SelfServiceResult, tr.HungUpBy)
+				}
+				if !r.FurtherHelp.Offered || r.FurtherHelp.Choice != "closing" {
+					t.Errorf("further help %+v, want offered, closing on silence", r.FurtherHelp)
+				}
+				if h := heard(tr); len(h) < 2 || !strings.HasSuffix(h[len(h)-2], "/further-help") || !strings.HasSuffix(h[len(h)-1], "/closing") {
+					t.Errorf("further help must come right before the closing: %v", h)
 				}
 				found := false
 				for _, h := range tr.Heard {
@@ -132,6 +139,45 @@ func TestPaths(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("ticket number not spoken: %v", heard(tr))
+				}
+			},
+		},
+		{
+			name: "further help after ticket status: 1 goes back to the main menu",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"), menu("further-help", "1"),
+				menu("menu-main", "3"), menu("menu-information", "1"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", intent: "information", queue: "billing",
+			heard:    []string{"ticket-intro", "further-help", "menu-information", "transfer-agent"},
+			notHeard: []string{"closing"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if !r.FurtherHelp.Offered || r.FurtherHelp.Choice != "main_menu" || r.SelfServiceResult != "ticket_in_progress" {
+					t.Errorf("further help %+v, self-service %q", r.FurtherHelp, r.SelfServiceResult)
+				}
+			},
+		},
+		{
+			name: "further help after ticket status: 0 goes to an agent",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"), menu("further-help", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", intent: "ticket_status",
+			heard:    []string{"further-help", "transfer-agent"},
+			notHeard: []string{"closing"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if r.FurtherHelp.Choice != "agent" {
+					t.Errorf("further help %+v, want agent", r.FurtherHelp)
+				}
+			},
+		},
+		{
+			name: "further help after ticket status: 2 ends with the closing",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"), menu("further-help", "2"))},
+			outcome: router.OutcomeSelfServed, method: "ani",
+			heard: []string{"further-help", "closing"},
+			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
+				if r.FurtherHelp.Choice != "closing" || tr.HungUpBy != "controller" {
+					t.Errorf("further help %+v, hung up by %q", r.FurtherHelp, tr.HungUpBy)
 				}
 			},
 		},

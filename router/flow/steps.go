@@ -182,8 +182,12 @@ func (c *callFlow) menu() {
 				return
 			}
 		case plan.ActionTicketStatus:
-			c.ticketStatus(attrs)
-			return
+			if !c.ticketStatus(attrs) {
+				return
+			}
+			// further help: back to the main menu
+			attrs, m, tries = c.attrs(), c.plan.Root, 0
+			continue
 		case plan.ActionRoute, plan.ActionAgent:
 			c.route(attrs)
 			return
@@ -205,8 +209,9 @@ func (c *callFlow) attrs() plan.Attrs {
 }
 
 // ticketStatus speaks the open ticket of the caller's service, then offers
-// an agent (SOP activities 10 and 13).
-func (c *callFlow) ticketStatus(attrs plan.Attrs) {
+// an agent (SOP activities 10 and 13) and further help (activity 14). True
+// when the caller asked to go back to the main menu.
+func (c *callFlow) ticketStatus(attrs plan.Attrs) (mainMenu bool) {
 	c.enter(router.StageSelfSvc)
 	p := c.plan.Prompts
 	notOwned := false
@@ -216,7 +221,7 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 			Terminator: c.plan.Identification.Terminator,
 		})
 		if !ok {
-			return
+			return false
 		}
 		owned, ok := c.ownService(g.Digits)
 		if !ok { // Redis did not answer
@@ -224,7 +229,7 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 			if c.play(router.StageSelfSvc, c.medias(p.Degraded)...) {
 				c.route(attrs)
 			}
-			return
+			return false
 		}
 		if owned {
 			c.sid = g.Digits
@@ -248,7 +253,7 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 		if c.play(router.StageSelfSvc, c.medias(p.Degraded)...) {
 			c.route(attrs)
 		}
-		return
+		return false
 	case err == nil && tr.Found:
 		t := tr.Ticket
 		c.ticket, result = t.TicketID, "ticket_"+t.Status
@@ -268,36 +273,71 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 	}
 	c.rec.SelfServiceResult = result
 	if !c.play(router.StageSelfSvc, media...) {
-		return
+		return false
 	}
-	// offer an agent: 0 agent, 1 end; anything else re-prompts, then agent
+	// offer an agent: 0 agent, 1 done (further help); anything else
+	// re-prompts, then an agent
 	for tries := 1; ; tries++ {
 		g, ok := c.gather(router.StageSelfSvc, ari.GatherOptions{Prompts: c.medias(p.TicketOfferAgent), MaxDigits: 1})
 		if !ok {
-			return
+			return false
 		}
 		switch {
 		case g.Digits == "0":
 			c.route(attrs)
-			return
+			return false
 		case g.Digits == "1":
+			return c.furtherHelp(attrs)
+		case tries >= c.plan.Retries:
+			c.route(attrs)
+			return false
+		}
+		if !c.retry(router.StageSelfSvc, g) {
+			return false
+		}
+	}
+}
+
+// furtherHelp offers more help after self-service (SOP activity 14): 1 the
+// main menu (true), 0 an agent, 2 or silence the closing; another key
+// re-prompts, and after the configured tries the closing.
+func (c *callFlow) furtherHelp(attrs plan.Attrs) (mainMenu bool) {
+	c.rec.FurtherHelp.Offered = true
+	p := c.plan.Prompts
+	for tries := 1; ; tries++ {
+		g, ok := c.gather(router.StageSelfSvc, ari.GatherOptions{Prompts: c.medias(p.FurtherHelp), MaxDigits: 1})
+		if !ok {
+			return false
+		}
+		switch {
+		case g.Digits == "1":
+			c.rec.FurtherHelp.Choice = "main_menu"
+			return true
+		case g.Digits == "0":
+			c.rec.FurtherHelp.Choice = "agent"
+			c.route(attrs)
+			return false
+		case g.Digits == "2" || g.Digits == "" || tries >= c.plan.Retries:
+			c.rec.FurtherHelp.Choice = "closing"
 			c.rec.Outcome = router.OutcomeSelfServed
 			if c.play(router.StageClosing, c.medias(p.Closing)...) {
 				c.hangup()
 			}
-			return
-		case tries >= c.plan.Retries:
-			c.route(attrs)
-			return
+			return false
 		}
-		retry := p.Invalid
-		if g.Status == ari.GatherSilence {
-			retry = p.NoInput
-		}
-		if !c.play(router.StageSelfSvc, c.medias(retry)...) {
-			return
+		if !c.retry(router.StageSelfSvc, g) {
+			return false
 		}
 	}
+}
+
+// retry plays the invalid-key or no-input prompt after a gather.
+func (c *callFlow) retry(stage router.Stage, g ari.GatherResult) bool {
+	prompt := c.plan.Prompts.Invalid
+	if g.Status == ari.GatherSilence {
+		prompt = c.plan.Prompts.NoInput
+	}
+	return c.play(stage, c.medias(prompt)...)
 }
 
 // ownService reports whether a service ID typed by a caller identified by
