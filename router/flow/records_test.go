@@ -3,6 +3,7 @@ package flow_test
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,7 @@ func TestHandoverNeverAdopted(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("call did not end")
 	}
+	waitUntil(t, "caller's channel gone", func() bool { return !slices.Contains(w.sim.Channels(), call.ChannelID()) })
 	w.startController(t) // back, with nothing left to adopt
 
 	ctx := context.Background()
