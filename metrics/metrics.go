@@ -68,7 +68,8 @@ func New(reg prometheus.Registerer, activeCalls func() float64) *Metrics {
 		resynced: f.counterVec("ari_resync_channels_total",
 			"Channels found by the resync after a (re)connect: adopted (new handler) or gone.", "result"),
 		records: f.counterVec("handling_records_total",
-			"Handling records written, by result (ok, error).", "result"),
+			"Handling record writes to the records stream, by result: ok; error (a failed attempt, "+
+				"the record is kept and retried); dropped (write buffer full, the record is only in the log).", "result"),
 	}
 	if activeCalls != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -131,6 +132,14 @@ func (m *Metrics) RecordWritten(err error) {
 		r = "error"
 	}
 	m.records.WithLabelValues(r).Inc()
+}
+
+// RecordDropped counts a handling record dropped from a full write buffer.
+func (m *Metrics) RecordDropped() {
+	if m == nil {
+		return
+	}
+	m.records.WithLabelValues("dropped").Inc()
 }
 
 type factory struct{ reg prometheus.Registerer }

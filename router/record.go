@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -49,13 +50,17 @@ const (
 // Record is the handling record: one per call, whatever its end (DESIGN §3).
 // Fields not reached by a call stay empty.
 type Record struct {
-	CallID     string     `json:"call_id"`
-	Instance   string     `json:"instance"`
-	Line       string     `json:"line"`
-	Adopted    bool       `json:"adopted,omitempty"` // picked up again after a reconnect
-	StartedAt  time.Time  `json:"started_at"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
-	EndedAt    time.Time  `json:"ended_at"`
+	CallID   string `json:"call_id"`
+	Instance string `json:"instance"`
+	Line     string `json:"line"`
+	Adopted  bool   `json:"adopted,omitempty"` // picked up again after a reconnect
+	// HandoverUnadopted: handed over on shutdown while with an agent, and no
+	// controller adopted the call in time; ended_at and talk_seconds stop
+	// at the hand-over.
+	HandoverUnadopted bool       `json:"handover_unadopted,omitempty"`
+	StartedAt         time.Time  `json:"started_at"`
+	AnsweredAt        *time.Time `json:"answered_at,omitempty"`
+	EndedAt           time.Time  `json:"ended_at"`
 
 	Greeting struct {
 		Prompt    string `json:"prompt,omitempty"`
@@ -79,6 +84,13 @@ type Record struct {
 	Product           string `json:"product,omitempty"`
 	Language          string `json:"language,omitempty"`
 	SelfServiceResult string `json:"self_service_result,omitempty"`
+	// FurtherHelp: after self-service the caller was offered more help
+	// (SOP activity 14); Choice is main_menu, agent or closing ("" when
+	// the caller hung up during the offer).
+	FurtherHelp struct {
+		Offered bool   `json:"offered"`
+		Choice  string `json:"choice,omitempty"`
+	} `json:"further_help"`
 
 	Queue           string     `json:"queue,omitempty"`
 	Priority        int        `json:"priority,omitempty"`
@@ -163,37 +175,103 @@ func (f RecorderFunc) Write(ctx context.Context, r *Record) error { return f(ctx
 // that adopts the call finishes the record, so the call still ends with one.
 type Handover interface {
 	Save(ctx context.Context, r *Record) error
-	// Take returns and deletes the saved record of a call (nil if none).
+	// Take returns and deletes the saved record of a call (nil if none); it
+	// returns ErrHandoverSwept when the sweeper finalised the record because
+	// no controller adopted the call in time (the adopter then writes no
+	// second record).
 	Take(ctx context.Context, callID string) (*Record, error)
 }
 
-// RedisHandover stores handed-over records as JSON strings with a TTL.
+// ErrHandoverSwept: the handed-over record was already written by the
+// sweeper (see SweepHandovers).
+var ErrHandoverSwept = errors.New("handed-over record already finalised by the sweeper")
+
+// RedisHandover stores handed-over records in Redis (keys in the package
+// doc). A record saved at time EndedAt is due at EndedAt+Grace: a
+// controller that adopts the call takes it before; after that the sweeper
+// finalises it into the records stream.
 type RedisHandover struct {
 	Client redis.UniversalClient
 	Prefix string        // e.g. "tenesa:handover:"
-	TTL    time.Duration // 0 = 12h
+	Grace  time.Duration // time for a controller to adopt the call; 0 = 5m
+	TTL    time.Duration // life of a record and its tombstone in Redis; 0 = 7 days
 }
 
-// Save implements Handover.
+func (h RedisHandover) grace() time.Duration {
+	if h.Grace > 0 {
+		return h.Grace
+	}
+	return 5 * time.Minute
+}
+
+func (h RedisHandover) ttl() time.Duration {
+	if h.TTL > 0 {
+		return h.TTL
+	}
+	return 7 * 24 * time.Hour
+}
+
+func (h RedisHandover) dueKey() string             { return h.Prefix + "~due" }
+func (h RedisHandover) recordKey(id string) string { return h.Prefix + id }
+func (h RedisHandover) sweptKey(id string) string  { return h.Prefix + "~swept:" + id }
+
+// Save implements Handover: the record (with a TTL) and its due time in the
+// due index, in one transaction.
 func (h RedisHandover) Save(ctx context.Context, r *Record) error {
 	b, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	ttl := h.TTL
-	if ttl == 0 {
-		ttl = 12 * time.Hour
+	due := r.EndedAt
+	if due.IsZero() {
+		due = time.Now()
 	}
-	return h.Client.Set(ctx, h.Prefix+r.CallID, b, ttl).Err()
+	due = due.Add(h.grace())
+	_, err = h.Client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, h.recordKey(r.CallID), b, h.ttl())
+		p.ZAdd(ctx, h.dueKey(), redis.Z{Score: float64(due.UnixMilli()), Member: r.CallID})
+		return nil
+	})
+	return err
 }
 
-// Take implements Handover.
-func (h RedisHandover) Take(ctx context.Context, callID string) (*Record, error) {
-	b, err := h.Client.GetDel(ctx, h.Prefix+callID).Bytes()
+// takeScript removes a handed-over record and its due entry atomically and
+// returns it; with ARGV[2] = "sweep" it leaves a tombstone (so a late
+// adopter knows), else it reports an existing tombstone as "swept".
+var takeScript = redis.NewScript(`
+local v = redis.call('GETDEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] == 'sweep' then
+  if v then redis.call('SET', KEYS[3], '1', 'PX', ARGV[3]) end
+  return v
+end
+if not v and redis.call('EXISTS', KEYS[3]) == 1 then return 'swept' end
+return v
+`)
+
+func (h RedisHandover) take(ctx context.Context, callID string, sweep bool) ([]byte, error) {
+	mode := "adopt"
+	if sweep {
+		mode = "sweep"
+	}
+	b, err := takeScript.Run(ctx, h.Client, []string{h.recordKey(callID), h.dueKey(), h.sweptKey(callID)},
+		callID, mode, h.ttl().Milliseconds()).Text()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
 	if err != nil {
+		return nil, err
+	}
+	if b == "swept" {
+		return nil, ErrHandoverSwept
+	}
+	return []byte(b), nil
+}
+
+// Take implements Handover.
+func (h RedisHandover) Take(ctx context.Context, callID string) (*Record, error) {
+	b, err := h.take(ctx, callID, false)
+	if err != nil || b == nil {
 		return nil, err
 	}
 	var r Record
@@ -201,4 +279,81 @@ func (h RedisHandover) Take(ctx context.Context, callID string) (*Record, error)
 		return nil, fmt.Errorf("handover record of %s: %w", callID, err)
 	}
 	return &r, nil
+}
+
+// Expired takes up to max hand-overs due before now (no controller adopted
+// the call in time) and returns their records, marked HandoverUnadopted;
+// each is left as a tombstone so a late adopter does not record the call
+// again.
+func (h RedisHandover) Expired(ctx context.Context, now time.Time, max int64) ([]*Record, error) {
+	ids, err := h.Client.ZRangeByScore(ctx, h.dueKey(), &redis.ZRangeBy{
+		Min: "-inf", Max: strconv.FormatInt(now.UnixMilli(), 10), Count: max,
+	}).Result()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	for _, id := range ids {
+		b, err := h.take(ctx, id, true)
+		if err != nil {
+			return out, err
+		}
+		if b == nil {
+			continue // adopted meanwhile, or its record expired
+		}
+		var r Record
+		if err := json.Unmarshal(b, &r); err != nil {
+			return out, fmt.Errorf("handover record of %s: %w", id, err)
+		}
+		r.HandoverUnadopted = true
+		out = append(out, &r)
+	}
+	return out, nil
+}
+
+// SweepHandovers finalises, now and then every interval until ctx ends,
+// the hand-overs no controller adopted (the caller hung up while no
+// controller ran, or none came back): their records go to sink, so every
+// call still ends in the records stream exactly once.
+func SweepHandovers(ctx context.Context, h RedisHandover, sink RecordSink, interval time.Duration, now func() time.Time, log zerolog.Logger) {
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	if now == nil {
+		now = time.Now
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		n, err := SweepHandoversOnce(ctx, h, sink, now())
+		if err != nil && ctx.Err() == nil {
+			log.Warn().Err(err).Msg("handover sweep failed")
+		}
+		if n > 0 {
+			log.Info().Int("records", n).Msg("handed-over calls never adopted: records finalised")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// SweepHandoversOnce finalises every hand-over due before now; it returns
+// how many records it submitted.
+func SweepHandoversOnce(ctx context.Context, h RedisHandover, sink RecordSink, now time.Time) (int, error) {
+	n := 0
+	for {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		recs, err := h.Expired(sctx, now, 100)
+		cancel()
+		for _, r := range recs {
+			sink.Submit(r)
+			n++
+		}
+		if err != nil || len(recs) < 100 {
+			return n, err
+		}
+	}
 }

@@ -128,12 +128,17 @@ against it, and prints what each caller heard and the call's handling record.`,
 			defer app.close()
 			var mu sync.Mutex
 			records := map[string]*router.Record{}
-			app.flow.Records = router.Recorders{app.flow.Records, router.RecorderFunc(func(_ context.Context, r *router.Record) error {
+			stream := router.StreamRecorder{Client: app.redis, Key: cfg.Redis.KeyPrefix + "records"}
+			app.setRecordSink(router.RecorderFunc(func(ctx context.Context, r *router.Record) error {
+				if err := stream.Write(ctx, r); err != nil {
+					return err
+				}
 				mu.Lock()
 				defer mu.Unlock()
 				records[r.CallID] = r
 				return nil
-			})}
+			}))
+			defer app.runRecords()()
 			runDone := make(chan error, 1)
 			go func() { runDone <- app.ctl.Run(ctx, app.flow.Handle) }()
 			// whatever happens below, the controller and its calls end before we return

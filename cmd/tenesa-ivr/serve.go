@@ -54,6 +54,8 @@ type controllerApp struct {
 	resolver *segmentation.Resolver
 	plans    *plan.Holder
 	flow     *flow.Flow
+	records  *router.RecordWriter
+	handover router.RedisHandover
 }
 
 // segObserver feeds segmentation's look-up results into the metrics.
@@ -117,23 +119,48 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 
 	routerLog := log.With().Str("component", "router").Logger()
+	a.handover = router.RedisHandover{Client: a.redis, Prefix: cfg.Redis.KeyPrefix + "handover:"}
+	a.setRecordSink(router.StreamRecorder{Client: a.redis, Key: cfg.Redis.KeyPrefix + "records"})
 	a.flow = &flow.Flow{
 		Config: cfg, Plans: a.plans, Customers: a.resolver, Zones: zones, Metrics: a.metrics,
 		Handoff:  flow.DirectHandoff{Log: routerLog},
 		Log:      routerLog,
-		Handover: router.RedisHandover{Client: a.redis, Prefix: cfg.Redis.KeyPrefix + "handover:"},
-		Records: router.Recorders{
-			router.LogRecorder{Log: log.With().Str("component", "records").Logger()},
-			router.StreamRecorder{Client: a.redis, Key: cfg.Redis.KeyPrefix + "records"},
-		},
+		Handover: a.handover,
+		Records:  a.records,
 	}
 	return a, nil
+}
+
+// setRecordSink (re)builds the record writer over sink: every record is
+// logged in full at once, then written to sink in the background.
+func (a *controllerApp) setRecordSink(sink router.Recorder) {
+	a.records = router.NewRecordWriter(router.RecordWriterOptions{
+		Sink: sink, Log: a.log.With().Str("component", "records").Logger(), Observer: a.metrics,
+	})
+	if a.flow != nil {
+		a.flow.Records = a.records
+	}
+}
+
+// runRecords runs the record writer until stop is called, which waits for
+// its last writes (after the calls have ended, so no record is left out).
+func (a *controllerApp) runRecords() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.records.Run(ctx)
+	}()
+	return func() { cancel(); <-done }
 }
 
 // background runs what a controller needs beside the calls: dataset-switch
 // tracking for the look-up caches and, with a config file, reload of menus,
 // rules and prompts on SIGHUP or file change.
 func (a *controllerApp) background(ctx context.Context, configPath string, load func() (*configs.Config, error)) {
+	// hand-overs no controller adopted (see package router) end in the stream
+	go router.SweepHandovers(ctx, a.handover, a.records, time.Minute, nil,
+		a.log.With().Str("component", "records").Logger())
 	go func() {
 		if err := a.resolver.Run(ctx); err != nil {
 			a.log.Error().Err(err).Msg("dataset tracking stopped")
@@ -204,6 +231,9 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		return err
 	}
 	defer a.close()
+	// stopped after the controller (its calls submit their records), before Redis closes
+	stopRecords := a.runRecords()
+	defer stopRecords()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

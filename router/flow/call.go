@@ -33,6 +33,7 @@ type callFlow struct {
 	degraded bool                // Redis did not answer: unidentified, general queue
 	ticket   string              // open ticket id, when one was read
 	keys     []byte              // every key pressed in the IVR, in order
+	noRecord bool                // the call's record was already written elsewhere (swept hand-over)
 
 	stage      router.Stage
 	stageStart time.Time
@@ -194,8 +195,10 @@ func (c *callFlow) gather(stage router.Stage, opts ari.GatherOptions) (ari.Gathe
 	return res, true
 }
 
-// finish ends the call exactly once: hang up if still ours and the flow
-// wants it, write the one handling record, count the outcome.
+// finish ends the call exactly once: it hands the one handling record to
+// the record writer, which never blocks, and counts the outcome. The
+// caller is released right after (the controller's cleanup continues a
+// caller still in Stasis), whatever state Redis is in.
 func (c *callFlow) finish() {
 	f := c.f
 	if errors.Is(context.Cause(c.ctx), ari.ErrReplaced) {
@@ -226,11 +229,13 @@ func (c *callFlow) finish() {
 	if c.rec.Identification.Method == "" {
 		c.rec.Identification.Method = "none"
 	}
-	err := f.Records.Write(tctx, c.rec)
-	f.Metrics.RecordWritten(err)
-	if err != nil {
-		c.log.Error().Err(err).Msg("handling record not stored")
+	if c.rec.Adopted && c.rec.AgentAnsweredAt != nil { // talk time includes the hand-over
+		c.rec.TalkSeconds = c.rec.EndedAt.Sub(*c.rec.AgentAnsweredAt).Seconds()
 	}
+	if c.noRecord {
+		return
+	}
+	f.Records.Submit(c.rec)
 	f.Metrics.CallOutcome(c.rec.Segment, string(c.rec.Outcome))
 	c.log.Info().Str("outcome", string(c.rec.Outcome)).Str("abandon_stage", string(c.rec.AbandonStage)).
 		Str("ivr_path", c.rec.IVRPath).Msg("call ended")
@@ -245,6 +250,10 @@ func (c *callFlow) handOver(ctx context.Context) bool {
 		return false
 	}
 	c.rec.IVRPath, c.rec.Language, c.rec.Degraded = string(c.keys), c.lang, c.degraded
+	c.rec.EndedAt = c.f.now() // the adopter moves it on; the sweeper keeps it
+	if c.rec.Identification.Method == "" {
+		c.rec.Identification.Method = "none"
+	}
 	if err := c.f.Handover.Save(ctx, c.rec); err != nil {
 		c.log.Error().Err(err).Msg("handover record not saved: recording the call now")
 		return false

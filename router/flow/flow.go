@@ -79,7 +79,9 @@ type Flow struct {
 	Plans     *plan.Holder    // a call takes the current plan once and keeps it
 	Customers Customers
 	Handoff   Handoff
-	Records   router.Recorder
+	// Records takes each call's record once the caller is released; it
+	// never blocks (router.RecordWriter writes in the background).
+	Records router.RecordSink
 	// Handover carries the record of a bridged call across a controller
 	// restart (nil: each controller records what it saw).
 	Handover router.Handover
@@ -99,7 +101,10 @@ func (f *Flow) Handle(ctx context.Context, call ari.Call) {
 
 	// A call adopted while talking to an agent (its previous controller went
 	// away) stays with the agent: no second greeting, no IVR.
-	if c.info.BridgeID != "" {
+	// So does a call whose record was handed over, even if its bridge is
+	// gone by now: its record goes on, never a second one.
+	handedOver := c.takeHandover()
+	if c.info.BridgeID != "" || handedOver {
 		c.resumeBridged()
 		return
 	}
@@ -153,25 +158,45 @@ func (f *Flow) Handle(ctx context.Context, call ari.Call) {
 
 func (c *callFlow) identified() bool { return c.res.Found }
 
+// takeHandover takes, for an adopted call, the record its previous
+// controller handed over on shutdown; true when there was one (or the
+// sweeper already wrote it).
+func (c *callFlow) takeHandover() bool {
+	if !c.info.Adopted || c.f.Handover == nil {
+		return false
+	}
+	prev, err := c.f.Handover.Take(c.ctx, c.call.ID())
+	switch {
+	case errors.Is(err, router.ErrHandoverSwept):
+		// adopted after its due time: the sweeper already wrote the
+		// record; a second one would count the call twice
+		c.log.Warn().Msg("handed-over record already finalised by the sweeper: no second record")
+		c.noRecord = true
+		return true
+	case err != nil:
+		c.log.Warn().Err(err).Msg("handed-over record not read")
+	}
+	if prev == nil {
+		return false
+	}
+	c.rec, c.keys, c.lang = prev, []byte(prev.IVRPath), prev.Language
+	c.rec.Adopted = true
+	c.degraded = prev.Degraded
+	return true
+}
+
 // resumeBridged keeps an adopted, already bridged call until the caller
 // leaves; the controller owns the bridge and the agent leg and tears them
-// down then.
+// down then. A handed-over call no longer bridged ends at once (the
+// controller's cleanup gives the caller to the dialplan's fallback).
 func (c *callFlow) resumeBridged() {
-	c.log.Info().Str("bridge_id", c.info.BridgeID).Msg("adopted call already with an agent: waiting for its end")
-	if c.f.Handover != nil {
-		prev, err := c.f.Handover.Take(c.ctx, c.call.ID())
-		if err != nil {
-			c.log.Warn().Err(err).Msg("handed-over record not read")
-		}
-		if prev != nil { // the record the previous controller started
-			c.rec, c.keys, c.lang = prev, []byte(prev.IVRPath), prev.Language
-			c.rec.Adopted = true
-			c.degraded = prev.Degraded
-			c.rec.Identification.Method = prev.Identification.Method
-		}
-	}
 	c.rec.Outcome = router.OutcomeAgentAnswered
 	c.enter(router.StageAgent)
+	if c.info.BridgeID == "" {
+		c.log.Warn().Msg("handed-over call no longer bridged: ending it")
+		return
+	}
+	c.log.Info().Str("bridge_id", c.info.BridgeID).Msg("adopted call already with an agent: waiting for its end")
 	<-c.ctx.Done()
 }
 

@@ -122,7 +122,8 @@ func TestPaths(t *testing.T) {
 			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
 				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"))},
 			outcome: router.OutcomeSelfServed, method: "ani",
-			heard: []string{"ticket-intro", "ticket-status-in-progress", "ticket-last-update", "ticket-eta", "offer-agent", "closing"},
+			heard: []string{"ticket-intro", "ticket-status-in-progress", "ticket-last-update", "ticket-eta", "offer-agent",
+				"further-help", "closing"},
 			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
 				if r.SelfServiceResult != "ticket_in_progress" || tr.HungUpBy != "controller" {
 					t.Errorf("self-service %q, hung up by %q", r.SelfServiceResult, tr.HungUpBy)
@@ -136,6 +137,12 @@ func TestPaths(t *testing.T) {
 					"id/num-20", "id/num-7", "id/month-11", "id/at-time", "id/num-8", "id/num-15", "id/tz-wib", "id/ticket-eta")
 				checkHeardAfter(t, tr, "id/ticket-eta",
 					"id/num-20", "id/num-7", "id/month-11", "id/at-time", "id/num-14", "id/tz-wib")
+				if !r.FurtherHelp.Offered || r.FurtherHelp.Choice != "closing" {
+					t.Errorf("further help %+v, want offered, closing on silence", r.FurtherHelp)
+				}
+				if h := heard(tr); len(h) < 2 || !strings.HasSuffix(h[len(h)-2], "/further-help") || !strings.HasSuffix(h[len(h)-1], "/closing") {
+					t.Errorf("further help must come right before the closing: %v", h)
+				}
 			},
 		},
 		{
@@ -154,6 +161,72 @@ func TestPaths(t *testing.T) {
 				// "November twenty seventh at two p.m. Western Indonesia Time"
 				checkHeardAfter(t, tr, "en/ticket-eta",
 					"en/month-11", "en/num-20", "en/ord-7", "en/at-time", "en/num-2", "en/time-pm", "en/tz-wib")
+			},
+		},
+		{
+			name: "further help after ticket status: 1 goes back to the main menu",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"), menu("further-help", "1"),
+				menu("menu-main", "3"), menu("menu-information", "1"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", intent: "information", queue: "billing",
+			heard:    []string{"ticket-intro", "further-help", "menu-information", "transfer-agent"},
+			notHeard: []string{"closing"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if !r.FurtherHelp.Offered || r.FurtherHelp.Choice != "main_menu" || r.SelfServiceResult != "ticket_in_progress" {
+					t.Errorf("further help %+v, self-service %q", r.FurtherHelp, r.SelfServiceResult)
+				}
+			},
+		},
+		{
+			name: "further help after ticket status: 0 goes to an agent",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"), menu("further-help", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", intent: "ticket_status",
+			heard:    []string{"further-help", "transfer-agent"},
+			notHeard: []string{"closing"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if r.FurtherHelp.Choice != "agent" {
+					t.Errorf("further help %+v, want agent", r.FurtherHelp)
+				}
+			},
+		},
+		{
+			name: "further help after ticket status: 2 ends with the closing",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"), menu("further-help", "2"))},
+			outcome: router.OutcomeSelfServed, method: "ani",
+			heard: []string{"further-help", "closing"},
+			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
+				if r.FurtherHelp.Choice != "closing" || tr.HungUpBy != "controller" {
+					t.Errorf("further help %+v, hung up by %q", r.FurtherHelp, tr.HungUpBy)
+				}
+			},
+		},
+		{
+			name: "caller identified by number never hears another customer's ticket",
+			caller: arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+				menu("ask-service-id", sidPlatinum+"#"), menu("offer-agent", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "ani", intent: "ticket_status",
+			heard: []string{"ticket-none", "offer-agent"},
+			// no ticket id spelled (letter-*), no status
+			notHeard: []string{"ticket-intro", "ticket-status-", "letter-"},
+			check: func(t *testing.T, r *router.Record, tr arisim.CallReport) {
+				if r.SelfServiceResult != "service_not_owned" || r.CustomerID != "DES-T1" {
+					t.Errorf("self-service %q customer %q", r.SelfServiceResult, r.CustomerID)
+				}
+
+			},
+		},
+		{
+			name: "caller identified by the service ID hears that service's ticket",
+			caller: arisim.Caller{Number: aniUnknown, Script: steps(menu("ask-service-id", sidPlatinum+"#"),
+				menu("menu-main", "2"), menu("offer-agent", "0"), talk)},
+			outcome: router.OutcomeAgentAnswered, method: "sid", intent: "ticket_status",
+			heard: []string{"ticket-intro", "ticket-status-resolved", "offer-agent"},
+			check: func(t *testing.T, r *router.Record, _ arisim.CallReport) {
+				if r.SelfServiceResult != "ticket_resolved" || r.CustomerID != "DES-P" {
+					t.Errorf("self-service %q customer %q", r.SelfServiceResult, r.CustomerID)
+				}
 			},
 		},
 		{

@@ -40,6 +40,7 @@ DES-P,PT Bank Platinum,DES,platinum,id,jakarta,data_internet,+62 21 5550006,4703
 
 const ticketsCSV = `service_id,ticket_id,status,updated_at,eta
 470300000001,IN100234501,in_progress,2026-11-27T08:15:00+07:00,2026-11-27T14:00:00+07:00
+470300000006,IN100999906,resolved,2026-11-27T09:00:00+07:00,
 `
 
 const incidentsCSV = `product,region,prompt,started_at,expected_end
@@ -57,6 +58,7 @@ const (
 	aniUnknown   = "+62215559999"
 	sidDES       = "470300000001"
 	sidNoTicket  = "470300000002"
+	sidPlatinum  = "470300000006" // DES-P's, with an open ticket: a stranger's for every other caller
 	agentEP      = "PJSIP/agent1001"
 	testTimeUTC  = "2026-11-27T03:00:00Z" // 10:00 WIB (pagi), 11:00 WITA, 12:00 WIT
 	simTimeScale = 0.02
@@ -77,7 +79,26 @@ type world struct {
 	ctlOpts ari.Options
 	ctlStop func()        // stops the running controller and waits for its calls
 	clock   *atomic.Int64 // the flow's wall clock (UnixNano)
+
+	rdb      *redis.Client // the test Redis (customer data, hand-overs)
+	handover router.RedisHandover
+	writer   *router.RecordWriter
+	writes   writeCounter
+	stream   string // records stream key, with worldOpts.recordsTo
 }
+
+// writeCounter counts the record writer's attempts (a router.RecordObserver).
+type writeCounter struct{ ok, failed, dropped atomic.Int64 }
+
+func (c *writeCounter) RecordWritten(err error) {
+	if err != nil {
+		c.failed.Add(1)
+		return
+	}
+	c.ok.Add(1)
+}
+
+func (c *writeCounter) RecordDropped() { c.dropped.Add(1) }
 
 // startController runs a controller with the flow against the simulator.
 func (w *world) startController(t testing.TB) {
@@ -152,6 +173,11 @@ type worldOpts struct {
 	tweak     func(*configs.Config)
 	logTo     io.Writer // every log line of the flow and the controller (nil: TENESA_TEST_LOG)
 	timeScale float64   // 0: simTimeScale
+	// recordsTo: records are written to the stream <prefix>records through
+	// this client (e.g. one behind a redistest.Proxy) before the test sees them
+	recordsTo *redis.Client
+	// teardown is the flow's TeardownTimeout (0: its default)
+	teardown time.Duration
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -249,7 +275,8 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{}}
+	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{},
+		rdb: rdb, handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:", Grace: 5 * time.Minute}}
 	w.flow = &flow.Flow{
 		Config: cfg, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
 		Handoff: flow.DirectHandoff{Log: log, OnBridged: func(callID, _ string) {
@@ -257,27 +284,53 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			w.bridged[callID] = true
 			w.mu.Unlock()
 		}},
-		Records: router.RecorderFunc(func(_ context.Context, r *router.Record) error {
-			w.mu.Lock()
-			if _, dup := w.records[r.CallID]; dup {
-				t.Errorf("second handling record for call %s", r.CallID)
-			}
-			w.records[r.CallID] = r
-			close(w.notify)
-			w.notify = make(chan struct{})
-			w.mu.Unlock()
-			return nil
-		}),
-		Handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:"},
-		Log:      log,
-		Now:      func() time.Time { return time.Unix(0, clock.Load()) },
+		Handover:        w.handover,
+		TeardownTimeout: o.teardown,
+		Log:             log,
+		Now:             func() time.Time { return time.Unix(0, clock.Load()) },
 	}
+	// Records go through the production writer; the test sees a record once
+	// its sink took it (and the stream, when the test has one, first).
+	capture := func(_ context.Context, r *router.Record) error {
+		w.mu.Lock()
+		if _, dup := w.records[r.CallID]; dup {
+			t.Errorf("second handling record for call %s", r.CallID)
+		}
+		w.records[r.CallID] = r
+		close(w.notify)
+		w.notify = make(chan struct{})
+		w.mu.Unlock()
+		return nil
+	}
+	sink := router.Recorder(router.RecorderFunc(capture))
+	if o.recordsTo != nil {
+		stream := router.StreamRecorder{Client: o.recordsTo, Key: prefix + "records"}
+		w.stream = stream.Key
+		sink = router.RecorderFunc(func(ctx context.Context, r *router.Record) error {
+			if err := stream.Write(ctx, r); err != nil {
+				return err
+			}
+			return capture(ctx, r)
+		})
+	}
+	w.writer = router.NewRecordWriter(router.RecordWriterOptions{Sink: sink, Log: log, Observer: &w.writes,
+		WriteTimeout: 200 * time.Millisecond, Retry: 20 * time.Millisecond, BreakerFailures: 2,
+		BreakerCooldown: 100 * time.Millisecond, FlushTimeout: time.Second})
+	w.flow.Records = w.writer
+	writerCtx, stopWriter := context.WithCancel(context.Background())
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		w.writer.Run(writerCtx)
+	}()
 	w.ctlOpts = ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
 		Username: "tenesa", Password: "test", Application: "tenesa-ivr", RequestTimeout: 2 * time.Second,
 		Logger: log}
 	w.startController(t)
 	t.Cleanup(func() {
 		w.stopController()
+		stopWriter()
+		<-writerDone
 		_ = sim.Close()
 		_ = rdb.Close()
 	})
@@ -327,23 +380,10 @@ func heard(r arisim.CallReport) []string {
 	return out
 }
 
-func heardPrompt(r arisim.CallReport, id string) bool {
-	for _, h := range heard(r) {
-		if strings.HasSuffix(h, "/"+id) || h == id {
-			return true
-		}
-	}
-	return false
-}
-
 var (
 	waitGreeting = arisim.WaitPromptEnd("greeting-")
 	hangUp       = arisim.HangUp()
 )
-
-func atMenu(keys string) []arisim.Step {
-	return []arisim.Step{arisim.WaitForPrompt("menu-"), arisim.Press(keys)}
-}
 
 func steps(s ...[]arisim.Step) []arisim.Step {
 	var out []arisim.Step

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/logging"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
 	"github.com/tenesa-ivr/tenesa-ivr/router/say"
@@ -181,8 +182,12 @@ func (c *callFlow) menu() {
 				return
 			}
 		case plan.ActionTicketStatus:
-			c.ticketStatus(attrs)
-			return
+			if !c.ticketStatus(attrs) {
+				return
+			}
+			// further help: back to the main menu
+			attrs, m, tries = c.attrs(), c.plan.Root, 0
+			continue
 		case plan.ActionRoute, plan.ActionAgent:
 			c.route(attrs)
 			return
@@ -204,23 +209,43 @@ func (c *callFlow) attrs() plan.Attrs {
 }
 
 // ticketStatus speaks the open ticket of the caller's service, then offers
-// an agent (SOP activities 10 and 13).
-func (c *callFlow) ticketStatus(attrs plan.Attrs) {
+// an agent (SOP activities 10 and 13) and further help (activity 14). True
+// when the caller asked to go back to the main menu.
+func (c *callFlow) ticketStatus(attrs plan.Attrs) (mainMenu bool) {
 	c.enter(router.StageSelfSvc)
 	p := c.plan.Prompts
+	notOwned := false
 	if c.sid == "" { // identified by number: which service?
 		g, ok := c.gather(router.StageSelfSvc, ari.GatherOptions{
 			Prompts: c.medias(c.plan.Identification.Prompt), MaxDigits: c.plan.Identification.MaxDigits,
 			Terminator: c.plan.Identification.Terminator,
 		})
 		if !ok {
-			return
+			return false
 		}
-		c.sid = g.Digits
+		owned, ok := c.ownService(g.Digits)
+		if !ok { // Redis did not answer
+			c.rec.SelfServiceResult = "degraded"
+			if c.play(router.StageSelfSvc, c.medias(p.Degraded)...) {
+				c.route(attrs)
+			}
+			return false
+		}
+		if owned {
+			c.sid = g.Digits
+		} else if g.Digits != "" {
+			notOwned = true
+		}
 	}
 	var media []string
 	result := "no_ticket"
-	tr, err := c.f.Customers.Ticket(c.ctx, c.sid)
+	var tr segmentation.TicketResult
+	var err error
+	if notOwned {
+		result = "service_not_owned" // never read a stranger's ticket: "not found"
+	} else if c.sid != "" {
+		tr, err = c.f.Customers.Ticket(c.ctx, c.sid)
+	}
 	switch {
 	case tr.Degraded:
 		c.degraded = true
@@ -228,7 +253,7 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 		if c.play(router.StageSelfSvc, c.medias(p.Degraded)...) {
 			c.route(attrs)
 		}
-		return
+		return false
 	case err == nil && tr.Found:
 		t := tr.Ticket
 		c.ticket, result = t.TicketID, "ticket_"+t.Status
@@ -248,36 +273,93 @@ func (c *callFlow) ticketStatus(attrs plan.Attrs) {
 	}
 	c.rec.SelfServiceResult = result
 	if !c.play(router.StageSelfSvc, media...) {
-		return
+		return false
 	}
-	// offer an agent: 0 agent, 1 end; anything else re-prompts, then agent
+	// offer an agent: 0 agent, 1 done (further help); anything else
+	// re-prompts, then an agent
 	for tries := 1; ; tries++ {
 		g, ok := c.gather(router.StageSelfSvc, ari.GatherOptions{Prompts: c.medias(p.TicketOfferAgent), MaxDigits: 1})
 		if !ok {
-			return
+			return false
 		}
 		switch {
 		case g.Digits == "0":
 			c.route(attrs)
-			return
+			return false
 		case g.Digits == "1":
+			return c.furtherHelp(attrs)
+		case tries >= c.plan.Retries:
+			c.route(attrs)
+			return false
+		}
+		if !c.retry(router.StageSelfSvc, g) {
+			return false
+		}
+	}
+}
+
+// furtherHelp offers more help after self-service (SOP activity 14): 1 the
+// main menu (true), 0 an agent, 2 or silence the closing; another key
+// re-prompts, and after the configured tries the closing.
+func (c *callFlow) furtherHelp(attrs plan.Attrs) (mainMenu bool) {
+	c.rec.FurtherHelp.Offered = true
+	p := c.plan.Prompts
+	for tries := 1; ; tries++ {
+		g, ok := c.gather(router.StageSelfSvc, ari.GatherOptions{Prompts: c.medias(p.FurtherHelp), MaxDigits: 1})
+		if !ok {
+			return false
+		}
+		switch {
+		case g.Digits == "1":
+			c.rec.FurtherHelp.Choice = "main_menu"
+			return true
+		case g.Digits == "0":
+			c.rec.FurtherHelp.Choice = "agent"
+			c.route(attrs)
+			return false
+		case g.Digits == "2" || g.Digits == "" || tries >= c.plan.Retries:
+			c.rec.FurtherHelp.Choice = "closing"
 			c.rec.Outcome = router.OutcomeSelfServed
 			if c.play(router.StageClosing, c.medias(p.Closing)...) {
 				c.hangup()
 			}
-			return
-		case tries >= c.plan.Retries:
-			c.route(attrs)
-			return
+			return false
 		}
-		retry := p.Invalid
-		if g.Status == ari.GatherSilence {
-			retry = p.NoInput
-		}
-		if !c.play(router.StageSelfSvc, c.medias(retry)...) {
-			return
+		if !c.retry(router.StageSelfSvc, g) {
+			return false
 		}
 	}
+}
+
+// retry plays the invalid-key or no-input prompt after a gather.
+func (c *callFlow) retry(stage router.Stage, g ari.GatherResult) bool {
+	prompt := c.plan.Prompts.Invalid
+	if g.Status == ari.GatherSilence {
+		prompt = c.plan.Prompts.NoInput
+	}
+	return c.play(stage, c.medias(prompt)...)
+}
+
+// ownService reports whether a service ID typed by a caller identified by
+// number belongs to that caller's customer: only then is its ticket read
+// out (a caller must never hear a stranger's ticket). ok is false when
+// Redis did not answer.
+func (c *callFlow) ownService(sid string) (owned, ok bool) {
+	if sid == "" {
+		return false, true
+	}
+	res, err := c.f.Customers.BySID(c.ctx, sid)
+	if res.Degraded {
+		c.degraded = true
+		return false, false
+	}
+	me := c.res.Customer
+	if err == nil && res.Customer != nil && me != nil && res.Customer.ID == me.ID {
+		return true, true
+	}
+	c.log.Warn().Str("customer_id", me.ID).Str("service_id", logging.MaskNumber(sid)).
+		Bool("known_service", res.Customer != nil).Msg("ticket status: service ID is not the caller's; not read out")
+	return false, true
 }
 
 // route builds the route request and hands the caller to the queueing side.
