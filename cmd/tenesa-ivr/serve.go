@@ -21,6 +21,7 @@ import (
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
@@ -260,7 +261,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 
 	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ARI.Application).
 		Str("instance", cfg.Instance).Int("lines", len(cfg.Lines)).Msg("tenesa-ivr serving")
-	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath) })
+	a.background(runCtx, configPath, func() (*configs.Config, error) { return manifest.Load(configPath) })
 	err = a.ctl.Run(runCtx, a.flow.Handle)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err

@@ -18,6 +18,7 @@ import (
 	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
@@ -160,7 +161,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.logTo != nil {
 		log = zerolog.New(o.logTo)
 	}
-	cfg, err := configs.Load("")
+	cfg, err := manifest.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}

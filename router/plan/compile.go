@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 )
 
 // keypad is the order Menu.Keys lists keys in.
@@ -23,7 +24,11 @@ func Compile(cfg *configs.Config) (*Plan, error) {
 	if file == "" {
 		file = configs.DefaultsName
 	}
-	if ps := cfg.Validate(file); len(ps) > 0 {
+	prompts, err := manifest.PromptIDs()
+	if err != nil {
+		return nil, err
+	}
+	if ps := cfg.Validate(file, prompts); len(ps) > 0 {
 		return nil, ps
 	}
 	p := &Plan{

@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 )
 
 const goodSite = "ivr:\n  retries: 2\n"
@@ -28,7 +29,7 @@ func writeFile(t *testing.T, path, content string) {
 }
 
 func loaderFor(path string) func() (*configs.Config, error) {
-	return func() (*configs.Config, error) { return configs.Load(path) }
+	return func() (*configs.Config, error) { return manifest.Load(path) }
 }
 
 func TestHolderReload(t *testing.T) {
@@ -172,7 +173,7 @@ func TestWatchSIGHUP(t *testing.T) {
 	retries := make(chan int, 1)
 	retries <- 2
 	load := func() (*configs.Config, error) {
-		cfg, err := configs.Load("")
+		cfg, err := manifest.Load("")
 		if err == nil {
 			n := <-retries
 			cfg.IVR.Retries = n

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -59,7 +60,7 @@ func TestCompileGolden(t *testing.T) {
 }
 
 func loadPlan(path string) (*Plan, error) {
-	cfg, err := configs.Load(path)
+	cfg, err := manifest.Load(path)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func defaultPlan(t testing.TB) *Plan {
 // Compile validates on its own: a config built by hand (not by the loader)
 // is checked the same way.
 func TestCompileValidates(t *testing.T) {
-	cfg, err := configs.Load("")
+	cfg, err := manifest.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
