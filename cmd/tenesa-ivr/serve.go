@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -47,6 +46,7 @@ func newServeCmd(env *cliEnv) *cobra.Command {
 // controllerApp is everything one controller runs on.
 type controllerApp struct {
 	cfg      *configs.Config
+	prompts  configs.PromptIDs
 	log      zerolog.Logger
 	reg      *prometheus.Registry
 	metrics  *metrics.Metrics
@@ -64,8 +64,15 @@ func (o segObserver) LookupDone(kind segmentation.LookupKind, result segmentatio
 	o.m.Lookup(string(kind), string(result), d)
 }
 
+// newControllerApp builds a controller from the start-up configuration; its
+// reloadable part (menus, routing, prompts, lines, segment rules and tiers)
+// is compiled into the Plan the Holder serves.
 func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, error) {
-	a := &controllerApp{cfg: cfg, log: log, reg: metrics.NewRegistry()}
+	prompts, err := manifest.PromptIDs()
+	if err != nil {
+		return nil, err
+	}
+	a := &controllerApp{cfg: cfg, prompts: prompts, log: log, reg: metrics.NewRegistry()}
 	a.metrics = metrics.New(a.reg, func() float64 {
 		if a.ctl == nil {
 			return 0
@@ -89,7 +96,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 	a.ctl = ctl
 
-	p, err := plan.Compile(cfg)
+	p, err := plan.Compile(cfg, prompts)
 	if err != nil {
 		return nil, err
 	}
@@ -104,14 +111,19 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 	a.redis = stack.Client
 	segLog := log.With().Str("component", "segmentation").Logger()
-	if a.resolver, err = stack.Resolver(cfg.Segmentation, segLog, segObserver{a.metrics}); err != nil {
+	// The resolver decides look-ups with the current Plan's segment rules:
+	// one compilation, one pointer to swap on reload.
+	o := segmentation.OptionsFromConfig(cfg.Segmentation, stack.Repo, p.Segments, segLog)
+	o.CurrentRules = func() *segmentation.Rules { return a.plans.Load().Segments }
+	o.Observer = segObserver{a.metrics}
+	if a.resolver, err = segmentation.NewResolver(o); err != nil {
 		a.close()
 		return nil, err
 	}
 
 	routerLog := log.With().Str("component", "router").Logger()
 	a.flow = &flow.Flow{
-		Config: cfg, Plans: a.plans, Customers: a.resolver, Zones: zones, Metrics: a.metrics,
+		Instance: cfg.Instance, Plans: a.plans, Customers: a.resolver, Zones: zones, Metrics: a.metrics,
 		Handoff:  flow.DirectHandoff{Log: routerLog},
 		Log:      routerLog,
 		Handover: router.RedisHandover{Client: a.redis, Prefix: cfg.Redis.KeyPrefix + "handover:"},
@@ -124,43 +136,22 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 }
 
 // background runs what a controller needs beside the calls: dataset-switch
-// tracking for the look-up caches and, with a config file, reload of menus,
-// rules and prompts on SIGHUP or file change.
+// tracking for the look-up caches and reload of the Plan on SIGHUP or, with
+// a config file, when the file changes.
 func (a *controllerApp) background(ctx context.Context, configPath string, load func() (*configs.Config, error)) {
 	go func() {
 		if err := a.resolver.Run(ctx); err != nil {
 			a.log.Error().Err(err).Msg("dataset tracking stopped")
 		}
 	}()
-	// The segment rules (served segments, redirects, tier priorities) reload
-	// with the plan: keep the config of the last successful load and hand
-	// its rules to the resolver when a new plan goes live.
-	var mu sync.Mutex
-	var latest *configs.Config
-	loadAndKeep := func() (*configs.Config, error) {
-		cfg, err := load()
-		if err == nil {
-			mu.Lock()
-			latest = cfg
-			mu.Unlock()
-		}
-		return cfg, err
-	}
-	onChange := func(*plan.Plan) {
-		mu.Lock()
-		cfg := latest
-		mu.Unlock()
-		if cfg == nil {
-			return
-		}
-		rules, err := segmentation.NewRules(cfg.Segmentation)
-		if err != nil { // Compile validated it already; keep the old rules
-			a.log.Error().Err(err).Msg("segment rules not reloaded")
-			return
-		}
-		a.resolver.SetRules(rules)
-	}
-	go a.plans.Watch(ctx, configPath, loadAndKeep, a.log.With().Str("component", "config").Logger(), onChange)
+	r := &reloader{plans: a.plans, load: load, prompts: a.prompts,
+		log: a.log.With().Str("component", "config").Logger()}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		r.watch(ctx, configPath, hup)
+	}()
 }
 
 func (a *controllerApp) close() {
@@ -261,7 +252,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 
 	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ARI.Application).
 		Str("instance", cfg.Instance).Int("lines", len(cfg.Lines)).Msg("tenesa-ivr serving")
-	a.background(runCtx, configPath, func() (*configs.Config, error) { return manifest.Load(configPath) })
+	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath, a.prompts) })
 	err = a.ctl.Run(runCtx, a.flow.Handle)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err

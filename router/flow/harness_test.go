@@ -173,15 +173,16 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.tweak != nil {
 		o.tweak(cfg)
 	}
-	p, err := plan.Compile(cfg)
+	prompts, err := manifest.PromptIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Compile(cfg, prompts)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	rules, err := seg.NewRules(cfg.Segmentation)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := p.Segments // the resolver decides with the plan's rules, as in serve
 	keys, err := seg.NewKeyspace(prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -252,7 +253,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	}
 	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{}}
 	w.flow = &flow.Flow{
-		Config: cfg, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
+		Instance: cfg.Instance, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
 		Handoff: flow.DirectHandoff{Log: log, OnBridged: func(callID, _ string) {
 			w.mu.Lock()
 			w.bridged[callID] = true

@@ -64,7 +64,11 @@ func loadPlan(path string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return Compile(cfg)
+	ids, err := manifest.PromptIDs()
+	if err != nil {
+		return nil, err
+	}
+	return Compile(cfg, ids)
 }
 
 func defaultPlan(t testing.TB) *Plan {
@@ -85,7 +89,11 @@ func TestCompileValidates(t *testing.T) {
 	}
 	cfg.Routing.Rules = append(cfg.Routing.Rules, configs.RoutingRule{Name: "vip", Match: configs.RuleMatch{Topic: []string{"billing"}}, Queue: "biling"})
 	cfg.Source = "site.yaml"
-	_, err = Compile(cfg)
+	ids, err := manifest.PromptIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(cfg, ids)
 	var ps configs.Problems
 	if !errors.As(err, &ps) {
 		t.Fatalf("want configs.Problems, got %T %v", err, err)
