@@ -369,29 +369,76 @@ func isKeyChar(c byte) bool {
 }
 
 // decodeKey turns mapstructure's field name into the key path the rest of
-// the loader uses: map entries "segments[des]" become "segments.des", list
-// items stay "lines[0]".
+// the loader uses, following the Config type: map entries "options[1]"
+// become "options.1", list items stay "lines[0]".
 func decodeKey(name string) string {
+	t := reflect.TypeFor[Config]()
 	var b strings.Builder
-	for {
-		i := strings.IndexByte(name, '[')
-		j := strings.IndexByte(name[i+1:], ']') + i + 1
-		if i < 0 || j <= i {
-			b.WriteString(name)
-			break
+	sep := func() {
+		if b.Len() > 0 {
+			b.WriteByte('.')
 		}
-		b.WriteString(name[:i])
-		if k := name[i+1 : j]; k != "" && strings.Trim(k, "0123456789") == "" {
-			b.WriteString(name[i : j+1])
-		} else {
-			b.WriteString("." + k)
+	}
+	for name != "" {
+		var tok string
+		bracket := false
+		switch name[0] {
+		case '.':
+			name = name[1:]
+			continue
+		case '[':
+			j := strings.IndexByte(name, ']')
+			if j < 0 {
+				sep()
+				b.WriteString(name)
+				name = ""
+				continue
+			}
+			tok, name, bracket = name[1:j], name[j+1:], true
+		default:
+			j := strings.IndexAny(name, ".[")
+			if j < 0 {
+				j = len(name)
+			}
+			tok, name = name[:j], name[j:]
 		}
-		name = name[j+1:]
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch {
+		case t != nil && t.Kind() == reflect.Slice && bracket:
+			b.WriteString("[" + tok + "]")
+			t = t.Elem()
+		case t != nil && t.Kind() == reflect.Map:
+			sep()
+			b.WriteString(tok)
+			t = t.Elem()
+		case t != nil && t.Kind() == reflect.Struct:
+			sep()
+			b.WriteString(tok)
+			t = fieldType(t, tok)
+		default:
+			sep()
+			b.WriteString(tok)
+			t = nil
+		}
 	}
-	if name := b.String(); name != "" {
-		return name
+	if b.Len() == 0 {
+		return "(root)"
 	}
-	return "(root)"
+	return b.String()
+}
+
+// fieldType is the type of the field of struct t with mapstructure tag
+// name; nil when there is none.
+func fieldType(t reflect.Type, name string) reflect.Type {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if strings.EqualFold(strings.Split(f.Tag.Get("mapstructure"), ",")[0], name) {
+			return f.Type
+		}
+	}
+	return nil
 }
 
 // unknownKeys walks a YAML mapping against the struct type t and reports

@@ -190,3 +190,20 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestDecodeKey(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"nested field", "ari.request_timeout", "ari.request_timeout"},
+		{"list item", "lines[0].number", "lines[0].number"},
+		{"map entry", "segmentation.segments[des].served", "segmentation.segments.des.served"},
+		{"map entry with a digit key", "ivr.menus[main].options[1].action", "ivr.menus.main.options.1.action"},
+		{"list in a map entry", "routing.queues[billing].skills[2]", "routing.queues.billing.skills[2]"},
+		{"root", "", "(root)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := decodeKey(c.in); got != c.want {
+				t.Errorf("decodeKey(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}
