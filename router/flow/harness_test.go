@@ -153,6 +153,9 @@ type worldOpts struct {
 	tweak     func(*configs.Config)
 	logTo     io.Writer // every log line of the flow and the controller (nil: TENESA_TEST_LOG)
 	timeScale float64   // 0: simTimeScale
+	// customers, if set, wraps the look-up port the flow uses; plans is the
+	// Holder the flow takes its plans from.
+	customers func(inner flow.Customers, plans *plan.Holder) flow.Customers
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -252,8 +255,13 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{}}
+	plans := plan.NewHolder(p)
+	var customers flow.Customers = res
+	if o.customers != nil {
+		customers = o.customers(res, plans)
+	}
 	w.flow = &flow.Flow{
-		Instance: cfg.Instance, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
+		Instance: cfg.Instance, Plans: plans, Customers: customers, Zones: zones,
 		Handoff: flow.DirectHandoff{Log: log, OnBridged: func(callID, _ string) {
 			w.mu.Lock()
 			w.bridged[callID] = true
