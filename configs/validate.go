@@ -146,16 +146,6 @@ func (r Redis) Addrs() []string {
 	return out
 }
 
-// Line returns the configured line for a dialed number.
-func (c *Config) Line(number string) (Line, bool) {
-	for _, l := range c.Lines {
-		if l.Number == number {
-			return l, true
-		}
-	}
-	return Line{}, false
-}
-
 type validator struct {
 	file     string
 	problems Problems
