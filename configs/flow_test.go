@@ -7,7 +7,7 @@ import (
 )
 
 func TestDefaultFlow(t *testing.T) {
-	cfg, err := load("", noEnv)
+	cfg, err := load("", testPrompts, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestDefaultFlow(t *testing.T) {
 // A site file that sets ivr.menus or routing.queues replaces them as a
 // whole; other maps (regions) still merge.
 func TestSiteFileReplacesMenusAndQueues(t *testing.T) {
-	cfg, err := load("testdata/ok-flow-site.yaml", noEnv)
+	cfg, err := load("testdata/ok-flow-site.yaml", testPrompts, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestSiteFileReplacesMenusAndQueues(t *testing.T) {
 }
 
 func TestFlowEnvOverrides(t *testing.T) {
-	cfg, err := load("", envOf(map[string]string{
+	cfg, err := load("", testPrompts, envOf(map[string]string{
 		"TENESA_IVR_RETRIES":           "2",
 		"TENESA_HANDOFF_ENDPOINT":      "PJSIP/agent2002",
 		"TENESA_IVR_MENUS_MAIN_PROMPT": "menu-request",

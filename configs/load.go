@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-viper/mapstructure/v2"
@@ -28,14 +29,43 @@ const EnvPrefix = "TENESA"
 func Defaults() []byte { return bytes.Clone(defaultYAML) }
 
 // Problem is one thing wrong with a configuration: the file it came from,
-// the key path (e.g. "ari.url", "lines[0].timezone") and what is wrong.
+// the key path (e.g. "ari.url", "lines[0].timezone") and what is wrong. Env
+// names the environment variable the value came from, if one did.
 type Problem struct {
 	File    string
+	Env     string
 	Key     string
 	Message string
 }
 
-func (p Problem) String() string { return p.File + ": " + p.Key + ": " + p.Message }
+// String is "FILE: key: message", or "env VARIABLE: key: message" when the
+// value came from the environment.
+func (p Problem) String() string {
+	where := p.File
+	if p.Env != "" {
+		where = "env " + p.Env
+	}
+	return where + ": " + p.Key + ": " + p.Message
+}
+
+// EnvName is the environment variable that overrides a key:
+// "ivr.retries" → TENESA_IVR_RETRIES.
+func EnvName(key string) string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
+}
+
+// under reports whether key is one of keys or inside one of them
+// (case-insensitive, like viper): "lines[0].number" is under "lines".
+func under(key string, keys []string) bool {
+	key = strings.ToLower(key)
+	for _, k := range keys {
+		k = strings.ToLower(k)
+		if key == k || strings.HasPrefix(key, k+".") || strings.HasPrefix(key, k+"[") {
+			return true
+		}
+	}
+	return false
+}
 
 // Problems is every problem found in one load; it is an error.
 type Problems []Problem
@@ -50,12 +80,13 @@ func (ps Problems) Error() string {
 
 // Load reads the embedded defaults, then the file at path (if not empty),
 // then TENESA_* environment overrides, decodes them strictly into a Config
-// and validates it. Any problem comes back as Problems, all of them at once.
-func Load(path string) (*Config, error) {
-	return load(path, os.LookupEnv)
+// and validates it, prompts against the given prompt manifest. Any problem
+// comes back as Problems, all of them at once.
+func Load(path string, prompts PromptIDs) (*Config, error) {
+	return load(path, prompts, os.LookupEnv)
 }
 
-func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+func load(path string, prompts PromptIDs, lookupEnv func(string) (string, bool)) (*Config, error) {
 	v := viper.New()
 	v.SetConfigType("yaml")
 	source := DefaultsName
@@ -95,37 +126,48 @@ func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	}
 	// Environment overrides: every key known from the defaults or the file
 	// can be overridden; viper only decodes keys it knows, so set them
-	// explicitly instead of relying on AutomaticEnv's lazy look-up.
+	// explicitly instead of relying on AutomaticEnv's lazy look-up. A
+	// problem with an overridden key names the variable, not the file.
+	fromEnv := map[string]string{} // viper key → variable
 	for _, key := range v.AllKeys() {
-		env := EnvPrefix + "_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(key))
+		env := EnvName(key)
 		if val, ok := lookupEnv(env); ok {
 			v.Set(key, val)
+			fromEnv[key] = env
 		}
 	}
 	var cfg Config
 	err := v.Unmarshal(&cfg, func(dc *mapstructure.DecoderConfig) {
 		dc.ErrorUnused = false // unknown keys are reported above, with their path
-		dc.WeaklyTypedInput = true
-		dc.DecodeHook = mapstructure.ComposeDecodeHookFunc(
-			mapstructure.StringToTimeDurationHookFunc(),
-			mapstructure.StringToSliceHookFunc(","),
-		)
+		dc.WeaklyTypedInput = false
+		dc.DecodeHook = strictHook
 	})
-	failed := map[string]bool{}
+	var failed []string // keys whose value is wrong: later checks would mislead
+	for _, p := range problems {
+		failed = append(failed, p.Key)
+	}
 	if err != nil {
 		for _, p := range decodeProblems(source, err) {
-			if v.IsSet(p.Key) {
-				p.Message = fmt.Sprintf("%s (value %q)", p.Message, v.GetString(p.Key))
+			if !under(p.Key, failed) { // not already reported by the file walk
+				failed = append(failed, p.Key)
+				problems = append(problems, p)
 			}
-			failed[p.Key] = true
-			problems = append(problems, p)
 		}
 	}
 	cfg.normalize()
 	cfg.Source = source
-	for _, p := range cfg.Validate(source) {
-		if !failed[p.Key] { // already reported as undecodable
+	for _, p := range cfg.Validate(source, prompts) {
+		// A value already reported as wrong is not reported again, nor are
+		// checks that compare with it ("not in segmentation.languages").
+		if !under(p.Key, failed) && !mentions(p.Message, failed) {
 			problems = append(problems, p)
+		}
+	}
+	for i, p := range problems {
+		for key, env := range fromEnv {
+			if under(p.Key, []string{key}) {
+				problems[i].Env = env
+			}
 		}
 	}
 	if len(problems) > 0 {
@@ -260,30 +302,166 @@ func decodeProblems(file string, err error) Problems {
 		}
 		return out
 	}
-	var de *mapstructure.DecodeError
-	if errors.As(err, &de) {
-		if inner := de.Unwrap(); inner != nil {
-			if _, ok := inner.(interface{ Unwrap() []error }); ok {
-				return decodeProblems(file, inner)
-			}
-			return Problems{{File: file, Key: de.Name(), Message: inner.Error()}}
+	if de, ok := err.(*mapstructure.DecodeError); ok {
+		inner := de.Unwrap()
+		if _, ok := inner.(interface{ Unwrap() []error }); ok {
+			return decodeProblems(file, inner)
 		}
-		return Problems{{File: file, Key: de.Name(), Message: de.Error()}}
+		if _, ok := inner.(*mapstructure.DecodeError); ok {
+			return decodeProblems(file, inner)
+		}
+		msg := de.Error()
+		if inner != nil {
+			msg = inner.Error()
+		}
+		return Problems{{File: file, Key: decodeKey(de.Name()), Message: msg}}
+	}
+	// viper wraps the decoder's errors ("decoding failed due to ..."): unwrap
+	// to reach every field's error, not only the first.
+	if inner := errors.Unwrap(err); inner != nil {
+		return decodeProblems(file, inner)
 	}
 	return Problems{{File: file, Key: "(decode)", Message: err.Error()}}
 }
 
+// mentions reports whether msg names one of keys, or a section holding one
+// of them ("segmentation.segments" for "segmentation.segments.des.served").
+func mentions(msg string, keys []string) bool {
+	msg = strings.ToLower(msg)
+	for _, k := range keys {
+		k = strings.ToLower(k)
+		for i := strings.IndexByte(k, '.'); i >= 0; {
+			j := strings.IndexAny(k[i+1:], ".[")
+			end := len(k)
+			if j >= 0 {
+				end = i + 1 + j
+			}
+			if containsWord(msg, k[:end]) {
+				return true
+			}
+			if j < 0 {
+				break
+			}
+			i = end
+		}
+	}
+	return false
+}
+
+// containsWord reports whether msg holds word not followed by a letter,
+// digit or underscore.
+func containsWord(msg, word string) bool {
+	for off := 0; ; {
+		i := strings.Index(msg[off:], word)
+		if i < 0 {
+			return false
+		}
+		end := off + i + len(word)
+		if end == len(msg) || !isKeyChar(msg[end]) {
+			return true
+		}
+		off = off + i + 1
+	}
+}
+
+func isKeyChar(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// decodeKey turns mapstructure's field name into the key path the rest of
+// the loader uses, following the Config type: map entries "options[1]"
+// become "options.1", list items stay "lines[0]".
+func decodeKey(name string) string {
+	t := reflect.TypeFor[Config]()
+	var b strings.Builder
+	sep := func() {
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+	}
+	for name != "" {
+		var tok string
+		bracket := false
+		switch name[0] {
+		case '.':
+			name = name[1:]
+			continue
+		case '[':
+			j := strings.IndexByte(name, ']')
+			if j < 0 {
+				sep()
+				b.WriteString(name)
+				name = ""
+				continue
+			}
+			tok, name, bracket = name[1:j], name[j+1:], true
+		default:
+			j := strings.IndexAny(name, ".[")
+			if j < 0 {
+				j = len(name)
+			}
+			tok, name = name[:j], name[j:]
+		}
+		for t != nil && t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch {
+		case t != nil && t.Kind() == reflect.Slice && bracket:
+			b.WriteString("[" + tok + "]")
+			t = t.Elem()
+		case t != nil && t.Kind() == reflect.Map:
+			sep()
+			b.WriteString(tok)
+			t = t.Elem()
+		case t != nil && t.Kind() == reflect.Struct:
+			sep()
+			b.WriteString(tok)
+			t = fieldType(t, tok)
+		default:
+			sep()
+			b.WriteString(tok)
+			t = nil
+		}
+	}
+	if b.Len() == 0 {
+		return "(root)"
+	}
+	return b.String()
+}
+
+// fieldType is the type of the field of struct t with mapstructure tag
+// name; nil when there is none.
+func fieldType(t reflect.Type, name string) reflect.Type {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if strings.EqualFold(strings.Split(f.Tag.Get("mapstructure"), ",")[0], name) {
+			return f.Type
+		}
+	}
+	return nil
+}
+
 // unknownKeys walks a YAML mapping against the struct type t and reports
-// every key that has no field, with a suggestion when one is close.
+// every key that has no field, with a suggestion when one is close, and
+// every value of the wrong shape (a scalar where a mapping or a list
+// belongs): viper would keep the default in silence where the file puts a
+// scalar over a default mapping.
 func unknownKeys(file string, n *yaml.Node, t reflect.Type, prefix string) Problems {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if n.Kind == yaml.AliasNode || n.Tag == "!!null" {
+		return nil // an alias is checked where its anchor is; null is empty
+	}
+	key := prefix
+	if key == "" {
+		key = "(root)"
 	}
 	var out Problems
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			return nil // a type mismatch is reported by the decoder
+			return Problems{{File: file, Key: key, Message: describeNode(n) + " is not a mapping"}}
 		}
 		fields := map[string]reflect.Type{}
 		for i := 0; i < t.NumField(); i++ {
@@ -308,20 +486,36 @@ func unknownKeys(file string, n *yaml.Node, t reflect.Type, prefix string) Probl
 		}
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			return nil
+			return Problems{{File: file, Key: key, Message: describeNode(n) + " is not a mapping"}}
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			out = append(out, unknownKeys(file, n.Content[i+1], t.Elem(), joinKey(prefix, n.Content[i].Value))...)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
-			return nil
+			return Problems{{File: file, Key: key, Message: describeNode(n) + " is not a list (write [a, b] or one \"- item\" per line)"}}
 		}
 		for i, item := range n.Content {
 			out = append(out, unknownKeys(file, item, t.Elem(), fmt.Sprintf("%s[%d]", prefix, i))...)
 		}
 	}
 	return out
+}
+
+// describeNode names a YAML value in a message, like describe.
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if n.Tag == "!!str" {
+			return strconv.Quote(n.Value)
+		}
+		return n.Value
+	}
+	return "this value"
 }
 
 func joinKey(prefix, k string) string {

@@ -1,18 +1,60 @@
 package configs
 
 import (
+	"bufio"
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
 
-// TestLoadGolden loads every testdata/*.yaml and compares the outcome
-// (every problem, one per line, or "ok") with testdata/<name>.golden.
+// testPrompts is the prompt manifest the loader checks prompt ids against.
+var testPrompts = func() PromptIDs {
+	ps, err := sounds.Prompts()
+	if err != nil {
+		panic(err)
+	}
+	ids := NewPromptIDs()
+	for _, p := range ps {
+		ids[p.Name] = true
+	}
+	return ids
+}()
+
+// goldenEnv reads testdata/<name>.env (KEY=VALUE lines), the environment a
+// golden file is loaded with; no file means no environment.
+func goldenEnv(t *testing.T, yamlPath string) func(string) (string, bool) {
+	b, err := os.ReadFile(strings.TrimSuffix(yamlPath, ".yaml") + ".env")
+	if os.IsNotExist(err) {
+		return noEnv
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); line != "" && !strings.HasPrefix(line, "#") {
+			k, v, ok := strings.Cut(line, "=")
+			if !ok {
+				t.Fatalf("%s.env: %q is not KEY=VALUE", yamlPath, line)
+			}
+			env[k] = v
+		}
+	}
+	return envOf(env)
+}
+
+// TestLoadGolden loads every testdata/*.yaml (with testdata/<name>.env as
+// the environment, if present) and compares the outcome (every problem, one
+// per line, or "ok") with testdata/<name>.golden.
 func TestLoadGolden(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -21,7 +63,7 @@ func TestLoadGolden(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			_, err := load(f, noEnv)
+			_, err := load(f, testPrompts, goldenEnv(t, f))
 			got := "ok\n"
 			if err != nil {
 				got = err.Error() + "\n"
@@ -53,7 +95,7 @@ func envOf(m map[string]string) func(string) (string, bool) {
 }
 
 func TestDefaultsLoad(t *testing.T) {
-	cfg, err := load("", noEnv)
+	cfg, err := load("", testPrompts, noEnv)
 	if err != nil {
 		t.Fatalf("embedded defaults do not validate: %v", err)
 	}
@@ -89,7 +131,7 @@ func TestEnvOverrides(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := load("", envOf(tt.env))
+			cfg, err := load("", testPrompts, envOf(tt.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,14 +143,14 @@ func TestEnvOverrides(t *testing.T) {
 }
 
 func TestEnvOverrideIsValidated(t *testing.T) {
-	_, err := load("", envOf(map[string]string{"TENESA_ARI_URL": "not a url"}))
-	if err == nil || !strings.Contains(err.Error(), "<defaults>: ari.url:") {
-		t.Fatalf("bad env value must be reported under ari.url, got %v", err)
+	_, err := load("", testPrompts, envOf(map[string]string{"TENESA_ARI_URL": "not a url"}))
+	if err == nil || !strings.Contains(err.Error(), "env TENESA_ARI_URL: ari.url:") {
+		t.Fatalf("bad env value must be reported as env TENESA_ARI_URL under ari.url, got %v", err)
 	}
 }
 
 func TestMissingFile(t *testing.T) {
-	_, err := load(filepath.Join(t.TempDir(), "nope.yaml"), noEnv)
+	_, err := load(filepath.Join(t.TempDir(), "nope.yaml"), testPrompts, noEnv)
 	if err == nil || !strings.Contains(err.Error(), "nope.yaml: (file):") {
 		t.Fatalf("want a file problem, got %v", err)
 	}
@@ -130,7 +172,7 @@ func FuzzLoad(f *testing.F) {
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		cfg, err := load(path, noEnv)
+		cfg, err := load(path, testPrompts, noEnv)
 		if err == nil {
 			if cfg == nil {
 				t.Fatal("nil config without error")
@@ -147,4 +189,21 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDecodeKey(t *testing.T) {
+	for _, c := range []struct{ name, in, want string }{
+		{"nested field", "ari.request_timeout", "ari.request_timeout"},
+		{"list item", "lines[0].number", "lines[0].number"},
+		{"map entry", "segmentation.segments[des].served", "segmentation.segments.des.served"},
+		{"map entry with a digit key", "ivr.menus[main].options[1].action", "ivr.menus.main.options.1.action"},
+		{"list in a map entry", "routing.queues[billing].skills[2]", "routing.queues.billing.skills[2]"},
+		{"root", "", "(root)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := decodeKey(c.in); got != c.want {
+				t.Errorf("decodeKey(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
 }

@@ -18,8 +18,9 @@ var TimeZones = map[string]string{
 // GreetingBands are the parts of the day the standard greeting names.
 var GreetingBands = []string{"pagi", "siang", "sore", "malam"}
 
-// Validate checks every field and returns every problem, each naming file and key.
-func (c *Config) Validate(file string) Problems {
+// Validate checks every field and returns every problem, each naming file
+// and key. Prompts the configuration names must be in prompts.
+func (c *Config) Validate(file string, prompts PromptIDs) Problems {
 	v := validator{file: file}
 	v.check(c.Instance != "", "instance", "must not be empty")
 
@@ -129,7 +130,7 @@ func (c *Config) Validate(file string) Problems {
 	}
 	v.check(c.Greeting.Closing != "", "greeting.closing", "must not be empty")
 
-	c.validateFlow(&v)
+	c.validateFlow(&v, prompts)
 	sortProblems(v.problems)
 	return v.problems
 }
@@ -143,16 +144,6 @@ func (r Redis) Addrs() []string {
 		}
 	}
 	return out
-}
-
-// Line returns the configured line for a dialed number.
-func (c *Config) Line(number string) (Line, bool) {
-	for _, l := range c.Lines {
-		if l.Number == number {
-			return l, true
-		}
-	}
-	return Line{}, false
 }
 
 type validator struct {

@@ -5,9 +5,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
-
-	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
 )
 
 // Intents is the closed set of caller intents menus set and rules match.
@@ -26,18 +23,13 @@ var RuleDimensions = []string{"segment", "tier", "intent", "product", "topic", "
 // MenuKeys are the DTMF keys a menu option may use, in keypad order.
 const MenuKeys = "1234567890*#"
 
-// manifestPrompts is the set of prompt ids of the embedded prompt manifest.
-var manifestPrompts = sync.OnceValues(func() (map[string]bool, error) {
-	ps, err := sounds.Prompts()
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]bool, len(ps))
-	for _, p := range ps {
-		out[p.Name] = true
-	}
-	return out, nil
-})
+// PromptIDs is the set of prompt ids that exist: the prompt manifest
+// (deployments/asterisk/sounds/prompts.yaml), which the caller passes in.
+// Validation checks every prompt the configuration names against it.
+type PromptIDs map[string]bool
+
+// NewPromptIDs returns the set of the given prompt ids.
+func NewPromptIDs(ids ...string) PromptIDs { return PromptIDs(setOf(ids)) }
 
 // Dims returns the values a matcher lists per dimension (RuleDimensions).
 func (m RuleMatch) Dims() map[string][]string {
@@ -49,7 +41,7 @@ func (m RuleMatch) Dims() map[string][]string {
 
 // validateFlow checks regions, ivr, routing and handoff, and that every
 // prompt the configuration names is in the prompt manifest.
-func (c *Config) validateFlow(v *validator) {
+func (c *Config) validateFlow(v *validator, prompts PromptIDs) {
 	for region, zone := range c.Regions {
 		_, ok := TimeZones[zone]
 		v.check(ok, "regions."+region, fmt.Sprintf("%q is not one of WIB, WITA, WIT", zone))
@@ -138,7 +130,7 @@ func (c *Config) validateFlow(v *validator) {
 		fmt.Sprintf("%q is not a channel endpoint like PJSIP/agent1001", c.Handoff.Endpoint))
 	v.positive("handoff.ring_timeout", c.Handoff.RingTimeout)
 
-	c.validatePrompts(v)
+	c.validatePrompts(v, prompts)
 }
 
 func (c *Config) validateRouting(v *validator, topics map[string]bool) {
@@ -222,12 +214,7 @@ func covers(a, b RuleMatch) bool {
 
 // validatePrompts checks that every prompt the configuration names is set
 // and exists in the prompt manifest.
-func (c *Config) validatePrompts(v *validator) {
-	known, err := manifestPrompts()
-	if err != nil {
-		v.add("(prompts)", "cannot read the prompt manifest: %v", err)
-		return
-	}
+func (c *Config) validatePrompts(v *validator, known PromptIDs) {
 	check := func(key, id string) {
 		switch {
 		case id == "":

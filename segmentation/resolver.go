@@ -54,7 +54,13 @@ type Result struct {
 // Options configures a Resolver.
 type Options struct {
 	Repository *Repository
-	Rules      *Rules
+	// Rules gives the numbering plan (default_region) and, without
+	// CurrentRules, the segment rules.
+	Rules *Rules
+	// CurrentRules, if set, returns the segment rules in force at each
+	// look-up: the router passes its current Plan's, so a reload swaps one
+	// pointer for both.
+	CurrentRules func() *Rules
 	// Budget bounds each look-up (default 150 ms).
 	Budget time.Duration
 	// Cache in front of Redis; Size or TTL zero disables it.
@@ -94,7 +100,7 @@ func OptionsFromConfig(c configs.Segmentation, repo *Repository, rules *Rules, l
 // breaker in front of a failing Redis. Safe for concurrent use.
 type Resolver struct {
 	repo    *Repository
-	rules   atomic.Pointer[Rules]
+	rules   func() *Rules
 	num     *Numbering
 	budget  time.Duration
 	ani     *cache
@@ -124,7 +130,11 @@ func NewResolver(o Options) (*Resolver, error) {
 		log:    o.Logger,
 		now:    o.Now,
 	}
-	r.rules.Store(o.Rules)
+	r.rules = o.CurrentRules
+	if r.rules == nil {
+		fixed := o.Rules
+		r.rules = func() *Rules { return fixed }
+	}
 	if r.budget <= 0 {
 		r.budget = DefaultLookupBudget
 	}
@@ -138,13 +148,6 @@ func NewResolver(o Options) (*Resolver, error) {
 		r.now = time.Now
 	}
 	return r, nil
-}
-
-// SetRules swaps in reloaded rules; cached answers are re-decided with them.
-func (r *Resolver) SetRules(rules *Rules) {
-	if rules != nil {
-		r.rules.Store(rules)
-	}
 }
 
 // Version is the newest customers dataset version this resolver has seen.
@@ -226,12 +229,11 @@ func (r *Resolver) decide(res *Result) {
 		res.Outcome = ResultUnknown
 		return
 	}
-	d := r.rules.Load().Decide(res.Customer.Segment, res.Customer.Tier)
-	if !d.Identified {
+	r.rules().Apply(res) // cached answers are decided with the rules in force
+	if !res.Found {
 		res.Outcome = ResultUnknownSegment
 		return
 	}
-	res.Found, res.Served, res.Redirect, res.Priority = true, d.Served, d.Redirect, d.Priority
 	res.Outcome = ResultHitRedis
 }
 

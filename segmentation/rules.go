@@ -19,7 +19,9 @@ type Redirect struct {
 
 // Rules is the compiled, immutable segment configuration: which segments
 // exist and are served, the redirect of the others, tiers with their
-// priority, and the known products and languages. Build a new one on reload.
+// priority, and the known products and languages. It is the one compilation
+// of segmentation.segments and .tiers: the router's Plan carries it (one
+// reload, one pointer) and the resolver reads the current Plan's.
 type Rules struct {
 	segments  map[string]segmentRule
 	tiers     map[string]int
@@ -91,13 +93,35 @@ func (r *Rules) Decide(segment, tier string) Decision {
 	if !ok || segment == "" {
 		return Decision{}
 	}
-	d := Decision{Identified: true, Served: s.served, Redirect: s.redirect}
-	if p, ok := r.tiers[tier]; ok { // and tiers lower-case
-		d.Priority = p
-	} else {
-		d.Priority = r.tiers[strings.ToLower(tier)]
+	return Decision{Identified: true, Served: s.served, Redirect: s.redirect, Priority: r.Priority(tier)}
+}
+
+// Priority is the queue priority of a tier (higher = sooner); 0 for an
+// unknown tier. The one place tier priority is computed.
+func (r *Rules) Priority(tier string) int {
+	if p, ok := r.tiers[tier]; ok { // the importer stores tiers lower-case
+		return p
 	}
-	return d
+	return r.tiers[strings.ToLower(tier)]
+}
+
+// Apply decides a look-up result from its Customer: Found, Served, Redirect
+// and Priority. A result without a customer is left as it is. The resolver
+// applies the current rules; the flow applies those of its call's Plan again,
+// so a call sees one configuration from its start to its end.
+func (r *Rules) Apply(res *Result) {
+	if res.Customer == nil {
+		return
+	}
+	d := r.Decide(res.Customer.Segment, res.Customer.Tier)
+	res.Found, res.Served, res.Redirect, res.Priority = d.Identified, d.Served, d.Redirect, d.Priority
+}
+
+// Served reports whether a configured segment is served and, if not, where
+// its callers go; ok is false for a segment not configured.
+func (r *Rules) Served(segment string) (served bool, redirect *Redirect, ok bool) {
+	s, ok := r.segments[strings.ToUpper(segment)]
+	return s.served, s.redirect, ok && segment != ""
 }
 
 // KnownSegment reports whether segment is configured (case-insensitive).

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
 )
 
@@ -29,7 +30,11 @@ func newFlowCmd(env *cliEnv) *cobra.Command {
 			if err != nil {
 				return err // printed one problem per line by run
 			}
-			p, err := plan.Compile(cfg)
+			prompts, err := manifest.PromptIDs()
+			if err != nil {
+				return err
+			}
+			p, err := plan.Compile(cfg, prompts)
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/logging"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -43,7 +44,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	env := &cliEnv{Stdout: stdout, Stderr: stderr}
 	env.ConfigPath = func() string { return configPath }
 	env.Load = func() (*configs.Config, zerolog.Logger, error) {
-		cfg, err := configs.Load(configPath)
+		cfg, err := manifest.Load(configPath)
 		if err != nil {
 			return nil, zerolog.Nop(), err
 		}

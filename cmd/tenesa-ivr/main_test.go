@@ -18,6 +18,7 @@ func TestCheckConfig(t *testing.T) {
 		return p
 	}
 	bad := write("bad.yaml", "ari:\n  url: \"htp//asterisk:8088/ari\"\n  usrname: tenesa\n")
+	types := write("types.yaml", "ivr:\n  first_digit_timeout: 5\n  retries: true\nredis:\n  db: 1.9\n")
 	good := write("good.yaml", "ari:\n  url: http://pbx.example:8088/ari\n")
 	tests := []struct {
 		name     string
@@ -29,6 +30,9 @@ func TestCheckConfig(t *testing.T) {
 	}{
 		{"misspelled key and malformed URL", []string{"check-config", "--config", bad}, 1,
 			[]string{bad + ": ari.url: ", bad + ": ari.usrname: unknown key (did you mean \"username\"?)"}, "", false},
+		{"every type error at once", []string{"check-config", "--config", types}, 1,
+			[]string{types + `: ivr.first_digit_timeout: 5 has no unit`, types + ": ivr.retries: true is not a number",
+				types + ": redis.db: 1.9 is not a whole number"}, "", false},
 		{"clean file", []string{"check-config", "--config", good}, 0, nil, "configuration OK", true},
 		{"embedded defaults", []string{"check-config"}, 0, nil, "configuration OK", true},
 		{"missing file", []string{"check-config", "--config", filepath.Join(dir, "nope.yaml")}, 1,
@@ -70,6 +74,21 @@ func TestEnvPasswordNeverPrinted(t *testing.T) {
 	}
 	if strings.Contains(out.String()+errb.String(), "s3cret-pw") {
 		t.Errorf("password printed:\n%s%s", out.String(), errb.String())
+	}
+}
+
+// A value from the environment is blamed on its variable, not on the file.
+func TestCheckConfigNamesTheEnvVariable(t *testing.T) {
+	t.Setenv("TENESA_IVR_RETRIES", "true")
+	t.Setenv("TENESA_SEGMENTATION_LOOKUP_BUDGET", "1")
+	var out, errb bytes.Buffer
+	if code := run([]string{"check-config"}, &out, &errb); code != 1 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
+	}
+	want := "env TENESA_IVR_RETRIES: ivr.retries: \"true\" is not a whole number\n" +
+		"env TENESA_SEGMENTATION_LOOKUP_BUDGET: segmentation.lookup_budget: \"1\" has no unit: write a duration with its unit, like \"5s\" or \"150ms\"\n"
+	if errb.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errb.String(), want)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
@@ -46,6 +46,7 @@ func newServeCmd(env *cliEnv) *cobra.Command {
 // controllerApp is everything one controller runs on.
 type controllerApp struct {
 	cfg      *configs.Config
+	prompts  configs.PromptIDs
 	log      zerolog.Logger
 	reg      *prometheus.Registry
 	metrics  *metrics.Metrics
@@ -65,8 +66,15 @@ func (o segObserver) LookupDone(kind segmentation.LookupKind, result segmentatio
 	o.m.Lookup(string(kind), string(result), d)
 }
 
+// newControllerApp builds a controller from the start-up configuration; its
+// reloadable part (menus, routing, prompts, lines, segment rules and tiers)
+// is compiled into the Plan the Holder serves.
 func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, error) {
-	a := &controllerApp{cfg: cfg, log: log, reg: metrics.NewRegistry()}
+	prompts, err := manifest.PromptIDs()
+	if err != nil {
+		return nil, err
+	}
+	a := &controllerApp{cfg: cfg, prompts: prompts, log: log, reg: metrics.NewRegistry()}
 	a.metrics = metrics.New(a.reg, func() float64 {
 		if a.ctl == nil {
 			return 0
@@ -98,7 +106,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 	a.ctl = ctl
 
-	p, err := plan.Compile(cfg)
+	p, err := plan.Compile(cfg, prompts)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +121,12 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 	a.redis = stack.Client
 	segLog := log.With().Str("component", "segmentation").Logger()
-	if a.resolver, err = stack.Resolver(cfg.Segmentation, segLog, segObserver{a.metrics}); err != nil {
+	// The resolver decides look-ups with the current Plan's segment rules:
+	// one compilation, one pointer to swap on reload.
+	o := segmentation.OptionsFromConfig(cfg.Segmentation, stack.Repo, p.Segments, segLog)
+	o.CurrentRules = func() *segmentation.Rules { return a.plans.Load().Segments }
+	o.Observer = segObserver{a.metrics}
+	if a.resolver, err = segmentation.NewResolver(o); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -122,7 +135,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	a.handover = router.RedisHandover{Client: a.redis, Prefix: cfg.Redis.KeyPrefix + "handover:"}
 	a.setRecordSink(router.StreamRecorder{Client: a.redis, Key: cfg.Redis.KeyPrefix + "records"})
 	a.flow = &flow.Flow{
-		Config: cfg, Plans: a.plans, Customers: a.resolver, Zones: zones, Metrics: a.metrics,
+		Instance: cfg.Instance, Plans: a.plans, Customers: a.resolver, Zones: zones, Metrics: a.metrics,
 		Handoff:  flow.DirectHandoff{Log: routerLog},
 		Log:      routerLog,
 		Handover: a.handover,
@@ -155,8 +168,8 @@ func (a *controllerApp) runRecords() (stop func()) {
 }
 
 // background runs what a controller needs beside the calls: dataset-switch
-// tracking for the look-up caches and, with a config file, reload of menus,
-// rules and prompts on SIGHUP or file change.
+// tracking for the look-up caches and reload of the Plan on SIGHUP or, with
+// a config file, when the file changes.
 func (a *controllerApp) background(ctx context.Context, configPath string, load func() (*configs.Config, error)) {
 	// hand-overs no controller adopted (see package router) end in the stream
 	go router.SweepHandovers(ctx, a.handover, a.records, time.Minute, nil,
@@ -166,35 +179,14 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 			a.log.Error().Err(err).Msg("dataset tracking stopped")
 		}
 	}()
-	// The segment rules (served segments, redirects, tier priorities) reload
-	// with the plan: keep the config of the last successful load and hand
-	// its rules to the resolver when a new plan goes live.
-	var mu sync.Mutex
-	var latest *configs.Config
-	loadAndKeep := func() (*configs.Config, error) {
-		cfg, err := load()
-		if err == nil {
-			mu.Lock()
-			latest = cfg
-			mu.Unlock()
-		}
-		return cfg, err
-	}
-	onChange := func(*plan.Plan) {
-		mu.Lock()
-		cfg := latest
-		mu.Unlock()
-		if cfg == nil {
-			return
-		}
-		rules, err := segmentation.NewRules(cfg.Segmentation)
-		if err != nil { // Compile validated it already; keep the old rules
-			a.log.Error().Err(err).Msg("segment rules not reloaded")
-			return
-		}
-		a.resolver.SetRules(rules)
-	}
-	go a.plans.Watch(ctx, configPath, loadAndKeep, a.log.With().Str("component", "config").Logger(), onChange)
+	r := &reloader{plans: a.plans, load: load, prompts: a.prompts,
+		log: a.log.With().Str("component", "config").Logger()}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		r.watch(ctx, configPath, hup)
+	}()
 }
 
 func (a *controllerApp) close() {
@@ -298,7 +290,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 
 	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ARI.Application).
 		Str("instance", cfg.Instance).Int("lines", len(cfg.Lines)).Msg("tenesa-ivr serving")
-	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath) })
+	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath, a.prompts) })
 	err = a.ctl.Run(runCtx, a.flow.Handle)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err

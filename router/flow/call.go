@@ -76,9 +76,10 @@ type aniAnswer struct {
 // nothing of the call's. The resolver bounds it by the look-up budget.
 func (c *callFlow) lookupANI() <-chan aniAnswer {
 	out := make(chan aniAnswer, 1)
-	number := c.info.CallerNumber
+	number, rules := c.info.CallerNumber, c.plan.Segments
 	go func() {
 		res, err := c.f.Customers.ByANI(c.ctx, number)
+		rules.Apply(&res) // decided by the call's plan, whatever was reloaded since
 		out <- aniAnswer{res, err}
 	}()
 	return out
@@ -112,7 +113,7 @@ func (c *callFlow) identify(res segmentation.Result, method string) {
 	c.rec.CustomerID, c.rec.Segment, c.rec.Tier = cu.ID, cu.Segment, cu.Tier
 	served := res.Served
 	c.rec.SegmentServed = &served
-	if cu.Language != "" && c.f.hasLanguage(cu.Language) {
+	if cu.Language != "" && c.plan.Segments.KnownLanguage(cu.Language) {
 		c.lang = cu.Language
 	}
 	c.log.Info().Str("customer_id", cu.ID).Str("segment", cu.Segment).Str("tier", cu.Tier).
@@ -130,7 +131,7 @@ func (c *callFlow) greet() bool {
 		}
 	}
 	if c.f.Zones[zone] == nil {
-		zone = c.f.Config.Greeting.DefaultTimeZone
+		zone = c.plan.DefaultTimeZone
 	}
 	c.zone = zone
 	loc := c.f.Zones[zone]

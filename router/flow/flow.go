@@ -13,7 +13,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
-	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/logging"
 	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
@@ -74,9 +73,11 @@ type Handoff interface {
 
 // Flow runs the SOP for each call. Its fields are set once at start-up and
 // read by every call; nothing in it is written by a call goroutine.
+// Everything configurable a call needs (lines, menus, prompts, segment rules,
+// routing) comes from the Plan the call started with.
 type Flow struct {
-	Config    *configs.Config // lines, instance; menus and rules come from Plans
-	Plans     *plan.Holder    // a call takes the current plan once and keeps it
+	Instance  string       // names this controller in records
+	Plans     *plan.Holder // a call takes the current plan once and keeps it
 	Customers Customers
 	Handoff   Handoff
 	// Records takes each call's record once the caller is released; it
@@ -235,14 +236,13 @@ func (f *Flow) now() time.Time {
 
 func (f *Flow) newCall(ctx context.Context, call ari.Call) *callFlow {
 	info := call.Info()
-	p := f.Plans.Current()
+	p := f.Plans.Load()
 	c := &callFlow{f: f, ctx: ctx, call: call, plan: p, info: info,
 		log: logging.ForCall(f.Log, call.ID()).With().Str("plan", p.Version).Logger()}
-	c.rec = &router.Record{CallID: call.ID(), Instance: f.Config.Instance, Line: info.DNIS,
+	c.rec = &router.Record{CallID: call.ID(), Instance: f.Instance, Line: info.DNIS,
 		Adopted: info.Adopted, StartedAt: f.now()}
-	line, ok := f.Config.Line(info.DNIS)
+	line, ok := p.Line(info.DNIS)
 	if !ok {
-		line = configs.Line{Number: info.DNIS, TimeZone: f.Config.Greeting.DefaultTimeZone, Language: "id"}
 		c.log.Warn().Str("line", info.DNIS).Msg("line not configured; using the default time zone")
 	}
 	c.line, c.lang = line, line.Language
@@ -250,13 +250,4 @@ func (f *Flow) newCall(ctx context.Context, call ari.Call) *callFlow {
 	c.log.Info().Str("line", info.DNIS).Str("caller", logging.MaskNumber(info.CallerNumber)).
 		Bool("adopted", info.Adopted).Msg("call started")
 	return c
-}
-
-func (f *Flow) hasLanguage(lang string) bool {
-	for _, l := range f.Config.Segmentation.Languages {
-		if l == lang {
-			return true
-		}
-	}
-	return false
 }

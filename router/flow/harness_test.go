@@ -18,6 +18,7 @@ import (
 	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
@@ -178,6 +179,9 @@ type worldOpts struct {
 	recordsTo *redis.Client
 	// teardown is the flow's TeardownTimeout (0: its default)
 	teardown time.Duration
+	// customers, if set, wraps the look-up port the flow uses; plans is the
+	// Holder the flow takes its plans from.
+	customers func(inner flow.Customers, plans *plan.Holder) flow.Customers
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -186,7 +190,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.logTo != nil {
 		log = zerolog.New(o.logTo)
 	}
-	cfg, err := configs.Load("")
+	cfg, err := manifest.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,15 +202,16 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	if o.tweak != nil {
 		o.tweak(cfg)
 	}
-	p, err := plan.Compile(cfg)
+	prompts, err := manifest.PromptIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Compile(cfg, prompts)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	rules, err := seg.NewRules(cfg.Segmentation)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := p.Segments // the resolver decides with the plan's rules, as in serve
 	keys, err := seg.NewKeyspace(prefix)
 	if err != nil {
 		t.Fatal(err)
@@ -277,8 +282,13 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	}
 	w := &world{t: t, sim: sim, cfg: cfg, clock: clock, records: map[string]*router.Record{}, notify: make(chan struct{}), bridged: map[string]bool{},
 		rdb: rdb, handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:", Grace: 5 * time.Minute}}
+	plans := plan.NewHolder(p)
+	var customers flow.Customers = res
+	if o.customers != nil {
+		customers = o.customers(res, plans)
+	}
 	w.flow = &flow.Flow{
-		Config: cfg, Plans: plan.NewHolder(p), Customers: res, Zones: zones,
+		Instance: cfg.Instance, Plans: plans, Customers: customers, Zones: zones,
 		Handoff: flow.DirectHandoff{Log: log, OnBridged: func(callID, _ string) {
 			w.mu.Lock()
 			w.bridged[callID] = true

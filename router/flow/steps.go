@@ -26,6 +26,7 @@ func (c *callFlow) askServiceID() bool {
 		}
 		if g.Digits != "" {
 			res, err := c.f.Customers.BySID(c.ctx, g.Digits)
+			c.plan.Segments.Apply(&res) // decided by the call's plan, whatever was reloaded since
 			switch {
 			case res.Degraded:
 				c.degraded = true

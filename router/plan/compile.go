@@ -10,21 +10,26 @@ import (
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
 // keypad is the order Menu.Keys lists keys in.
 const keypad = "1234567890*#"
 
-// Compile validates cfg (the same checks the loader runs) and builds the
-// immutable Plan. Problems come back as configs.Problems, all at once, under
-// cfg.Source.
-func Compile(cfg *configs.Config) (*Plan, error) {
+// Compile validates cfg (the same checks the loader runs, prompts against
+// the given prompt manifest) and builds the immutable Plan. Problems come
+// back as configs.Problems, all at once, under cfg.Source.
+func Compile(cfg *configs.Config, prompts configs.PromptIDs) (*Plan, error) {
 	file := cfg.Source
 	if file == "" {
 		file = configs.DefaultsName
 	}
-	if ps := cfg.Validate(file); len(ps) > 0 {
+	if ps := cfg.Validate(file, prompts); len(ps) > 0 {
 		return nil, ps
+	}
+	segments, err := segmentation.NewRules(cfg.Segmentation)
+	if err != nil { // Validate checks the same: cannot happen for a valid config
+		return nil, configs.Problems{{File: file, Key: "segmentation", Message: err.Error()}}
 	}
 	p := &Plan{
 		Version:           Version(cfg),
@@ -62,13 +67,18 @@ func Compile(cfg *configs.Config) (*Plan, error) {
 			SoundPrefix:      cfg.Greeting.SoundPrefix,
 		},
 		Regions:  maps.Clone(cfg.Regions),
-		Segments: maps.Clone(cfg.Segmentation.Segments),
-		Tiers:    maps.Clone(cfg.Segmentation.Tiers),
+		Segments: segments,
 		Handoff:  Handoff{Endpoint: cfg.Handoff.Endpoint, RingTimeout: cfg.Handoff.RingTimeout},
+
+		Lines:           make(map[string]configs.Line, len(cfg.Lines)),
+		DefaultTimeZone: cfg.Greeting.DefaultTimeZone,
 
 		defaultQueue: cfg.Routing.DefaultQueue,
 		queues:       make(map[string]queue, len(cfg.Routing.Queues)),
 		skillsFrom:   slices.Clone(cfg.Routing.Skills),
+	}
+	for _, l := range cfg.Lines {
+		p.Lines[l.Number] = l
 	}
 	if p.Regions == nil {
 		p.Regions = map[string]string{}
@@ -128,7 +138,8 @@ func Version(cfg *configs.Config) string {
 		Handoff      configs.Handoff
 		Segmentation configs.Segmentation
 		Greeting     configs.Greeting
-	}{cfg.IVR, cfg.Routing, cfg.Regions, cfg.Handoff, cfg.Segmentation, cfg.Greeting})
+		Lines        []configs.Line
+	}{cfg.IVR, cfg.Routing, cfg.Regions, cfg.Handoff, cfg.Segmentation, cfg.Greeting, cfg.Lines})
 	if err != nil { // only plain data: cannot happen
 		panic("plan: version: " + err.Error())
 	}

@@ -2,11 +2,12 @@ package plan
 
 import (
 	"fmt"
-
-	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
 // Graph formats.
@@ -145,17 +146,17 @@ func (p *Plan) flowGraph() *graph {
 	g.edge("ani", "segment", "found")
 	g.edge("sidfound", "segment", "found")
 	var served []string
-	for _, name := range sortedNames(p.Segments) {
-		rule := p.Segments[name]
-		if rule.Served {
+	for _, name := range p.Segments.Segments() {
+		isServed, redirect, _ := p.Segments.Served(name)
+		if isServed {
 			served = append(served, name)
 			continue
 		}
 		then := "continue in the dialplan"
-		if rule.RedirectTarget != "" {
-			then = "transfer to " + rule.RedirectTarget
+		if redirect.Target != "" {
+			then = "transfer to " + redirect.Target
 		}
-		r := g.node(g.nodeID("redirect_", name), shapeStep, "", "redirect: "+rule.RedirectPrompt, then)
+		r := g.node(g.nodeID("redirect_", name), shapeStep, "", "redirect: "+redirect.Prompt, then)
 		g.edge("segment", r, name+": not served")
 		g.edge(r, outcome["wrong_segment"], "")
 	}
@@ -170,7 +171,7 @@ func (p *Plan) flowGraph() *graph {
 
 	// 7 route (declared before the menus so they can point at it)
 	g.node("route", shapeStep, "routing", "route request: "+p.Prompts.Transfer,
-		"queue by the first matching rule · priority by tier: "+tierList(p.Tiers),
+		"queue by the first matching rule · priority by tier: "+tierList(p.Segments),
 		"skills from "+strings.Join(p.skillsFrom, ", "))
 	g.edge("notid", "route", "unidentified")
 	g.edge("degraded", "route", "unidentified")
@@ -316,12 +317,12 @@ func statuses(m map[string]string) string {
 	return strings.Join(parts, " · ")
 }
 
-func tierList(tiers map[string]int) string {
-	names := sortedNames(tiers)
-	slices.SortStableFunc(names, func(a, b string) int { return tiers[b] - tiers[a] })
+func tierList(rules *segmentation.Rules) string {
+	names := rules.Tiers()
+	slices.SortStableFunc(names, func(a, b string) int { return rules.Priority(b) - rules.Priority(a) })
 	parts := make([]string, len(names))
 	for i, n := range names {
-		parts[i] = n + " " + strconv.Itoa(tiers[n])
+		parts[i] = n + " " + strconv.Itoa(rules.Priority(n))
 	}
 	return strings.Join(parts, ", ")
 }

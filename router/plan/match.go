@@ -12,7 +12,7 @@ const DefaultRule = "default"
 func (p *Plan) Match(a Attrs) Route {
 	r := Route{Queue: p.defaultQueue, Rule: DefaultRule}
 	if a.Identified {
-		r.Priority = p.Tiers[a.Tier]
+		r.Priority = p.Segments.Priority(a.Tier)
 		for _, rl := range p.rules {
 			if rl.matches(a) {
 				r.Queue, r.Rule = rl.queue, rl.name

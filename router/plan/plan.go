@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
 // Action is what a menu key does.
@@ -104,9 +105,16 @@ type Plan struct {
 	Identification Identification
 	Prompts        Prompts
 	Regions        map[string]string // lower-case region → WIB|WITA|WIT
-	Segments       map[string]configs.SegmentRule
-	Tiers          map[string]int
-	Handoff        Handoff
+	// Segments is the one compilation of segmentation.segments and .tiers:
+	// which segments are served, the redirect of the others, tier
+	// priorities, known products and languages. The resolver decides
+	// look-ups with the current Plan's; a call re-decides with its own.
+	Segments *segmentation.Rules
+	Handoff  Handoff
+
+	// Lines by dialed number; DefaultTimeZone is for a line not configured.
+	Lines           map[string]configs.Line
+	DefaultTimeZone string
 
 	defaultQueue string
 	queues       map[string]queue
@@ -127,6 +135,15 @@ type rule struct {
 	queue  string
 	match  map[string]map[string]bool // dimension (segment, tier, ...) → allowed values
 	source configs.RoutingRule
+}
+
+// Line returns the configured line of a dialed number; for a number not
+// configured, a line in DefaultTimeZone speaking the first language.
+func (p *Plan) Line(number string) (configs.Line, bool) {
+	if l, ok := p.Lines[number]; ok {
+		return l, true
+	}
+	return configs.Line{Number: number, TimeZone: p.DefaultTimeZone, Language: p.Segments.DefaultLanguage()}, false
 }
 
 // Media returns the media URI of a prompt in a language:

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -59,11 +60,15 @@ func TestCompileGolden(t *testing.T) {
 }
 
 func loadPlan(path string) (*Plan, error) {
-	cfg, err := configs.Load(path)
+	cfg, err := manifest.Load(path)
 	if err != nil {
 		return nil, err
 	}
-	return Compile(cfg)
+	ids, err := manifest.PromptIDs()
+	if err != nil {
+		return nil, err
+	}
+	return Compile(cfg, ids)
 }
 
 func defaultPlan(t testing.TB) *Plan {
@@ -78,13 +83,17 @@ func defaultPlan(t testing.TB) *Plan {
 // Compile validates on its own: a config built by hand (not by the loader)
 // is checked the same way.
 func TestCompileValidates(t *testing.T) {
-	cfg, err := configs.Load("")
+	cfg, err := manifest.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Routing.Rules = append(cfg.Routing.Rules, configs.RoutingRule{Name: "vip", Match: configs.RuleMatch{Topic: []string{"billing"}}, Queue: "biling"})
 	cfg.Source = "site.yaml"
-	_, err = Compile(cfg)
+	ids, err := manifest.PromptIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(cfg, ids)
 	var ps configs.Problems
 	if !errors.As(err, &ps) {
 		t.Fatalf("want configs.Problems, got %T %v", err, err)
