@@ -30,6 +30,9 @@ var (
 	// ErrNotFound: ARI answered 404 for a resource other than the caller's
 	// channel (a playback, a bridge, an agent leg).
 	ErrNotFound = errors.New("ari: not found")
+	// ErrUnauthorized: ARI answered 401 to a request or to the events
+	// WebSocket handshake: the username or password is wrong.
+	ErrUnauthorized = errors.New("ari: 401 Unauthorized: Asterisk refused the username or password; check TENESA_ARI_USERNAME / TENESA_ARI_PASSWORD (ari.username / ari.password) against Asterisk's ari.conf")
 )
 
 // Defaults for Options.
