@@ -64,14 +64,6 @@ func (p *params) str(name string) string {
 	return vs[len(vs)-1]
 }
 
-func (p *params) has(name string) bool {
-	if _, ok := p.body[name]; ok {
-		return true
-	}
-	_, ok := p.q[name]
-	return ok
-}
-
 // list is an array parameter: in the body a JSON array (items) or a single
 // string (not split); in the query the last occurrence, split on commas.
 func (p *params) list(name string) []string {

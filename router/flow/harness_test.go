@@ -327,23 +327,10 @@ func heard(r arisim.CallReport) []string {
 	return out
 }
 
-func heardPrompt(r arisim.CallReport, id string) bool {
-	for _, h := range heard(r) {
-		if strings.HasSuffix(h, "/"+id) || h == id {
-			return true
-		}
-	}
-	return false
-}
-
 var (
 	waitGreeting = arisim.WaitPromptEnd("greeting-")
 	hangUp       = arisim.HangUp()
 )
-
-func atMenu(keys string) []arisim.Step {
-	return []arisim.Step{arisim.WaitForPrompt("menu-"), arisim.Press(keys)}
-}
 
 func steps(s ...[]arisim.Step) []arisim.Step {
 	var out []arisim.Step
