@@ -1,6 +1,7 @@
 # tenesa-ivr — the two commands a newcomer needs:
 #   make demo   run the main job: scripted calls through the controller on the embedded simulated PBX and real Redis
 #   make test   run every test (race detector on) against a real Redis
+#   (make build: bin/tenesa-ivr; make lint: gofmt, go vet, staticcheck)
 GO      ?= go
 PKGS    ?= ./...
 BIN     ?= bin/tenesa-ivr
@@ -10,8 +11,13 @@ export PATH := $(PATH):/usr/local/go/bin
 
 all: lint test
 
+# The version printed by `tenesa-ivr --version`: git describe of the tree
+# (a plain `go build`/`go install` falls back to the module's build info).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := $(if $(VERSION),-X main.version=$(VERSION))
+
 build:
-	$(GO) build -o $(BIN) ./cmd/tenesa-ivr
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tenesa-ivr
 
 redis:
 	@bash scripts/ensure-redis.sh
@@ -22,9 +28,15 @@ demo: redis sounds
 test: redis sounds
 	$(GO) test -race -count=1 $(PKGS)
 
+# staticcheck: $(STATICCHECK) when it is on PATH or in $$(go env GOPATH)/bin,
+# else installed at the pinned version (needs the Go module proxy once).
+STATICCHECK_VERSION ?= v0.8.2
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@sc=$$(command -v staticcheck || echo "$$($(GO) env GOPATH)/bin/staticcheck"); \
+	  if [ ! -x "$$sc" ]; then echo "installing staticcheck $(STATICCHECK_VERSION)"; $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) || exit 1; fi; \
+	  echo "staticcheck $(PKGS)"; "$$sc" $(PKGS)
 
 # Benchmarks: controller + simulator calls/s, segmentation look-ups and import.
 bench: redis
@@ -48,10 +60,15 @@ sim:
 check-config:
 	$(GO) run ./cmd/tenesa-ivr check-config $(if $(CONFIG),--config $(CONFIG))
 
-# Render the prompt placeholders (espeak-ng + sox, installed from Debian when missing).
+# Render the prompt placeholders (espeak-ng + sox, installed from Debian when
+# missing). apt waits up to APT_LOCK_WAIT seconds for another apt/dpkg that
+# holds the lock instead of failing at once.
+APT_LOCK_WAIT ?= 600
+APT_GET = apt-get -o DPkg::Lock::Timeout=$(APT_LOCK_WAIT)
 sounds:
 	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
-	  { echo "installing espeak-ng and sox (Debian packages)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox libsox-fmt-base >/dev/null; }
+	  { echo "installing espeak-ng and sox (Debian packages; waiting up to $(APT_LOCK_WAIT)s for the apt lock)"; \
+	    $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq espeak-ng sox libsox-fmt-base >/dev/null; }
 	@bash scripts/render-prompts.sh
 
 clean:

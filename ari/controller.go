@@ -34,6 +34,9 @@ var (
 	// new owner adopts the channels. A handler must not write a terminal
 	// record for such a call.
 	ErrReplaced = errors.New("ari: application replaced by another connection")
+	// ErrUnauthorized: ARI answered 401 to a request or to the events
+	// WebSocket handshake: the username or password is wrong.
+	ErrUnauthorized = errors.New("ari: 401 Unauthorized: Asterisk refused the username or password; check TENESA_ARI_USERNAME / TENESA_ARI_PASSWORD (ari.username / ari.password) against Asterisk's ari.conf")
 )
 
 // Defaults for Options.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 
 	cyari "github.com/CyCoreSystems/ari/v5"
 	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
 )
 
 // maxEventSize bounds one WebSocket message (coder/websocket's default, 32 KiB,
@@ -34,7 +36,11 @@ func (c *Controller) connectLoop(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			c.log.Warn().Err(err).Int("attempt", attempt+1).Msg("events websocket connect failed")
+			lvl := zerolog.WarnLevel
+			if errors.Is(err, ErrUnauthorized) {
+				lvl = zerolog.ErrorLevel
+			}
+			c.log.WithLevel(lvl).Err(err).Int("attempt", attempt+1).Msg("events websocket connect failed")
 			if !sleepCtx(ctx, backoff(attempt, c.opts.ReconnectMin, c.opts.ReconnectMax)) {
 				return
 			}
@@ -126,6 +132,9 @@ func (c *Controller) dial(ctx context.Context) (*websocket.Conn, error) {
 		_ = resp.Body.Close()
 	}
 	if err != nil {
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
+			return nil, fmt.Errorf("events websocket handshake: %w", ErrUnauthorized)
+		}
 		return nil, err
 	}
 	conn.SetReadLimit(maxEventSize)

@@ -12,11 +12,12 @@ import (
 )
 
 // RequestError is a failed ARI request. It unwraps to its class (ErrTimeout,
-// ErrCallGone, ErrNotFound, ErrShutdown, ErrReplaced, or nil) and to the library error.
+// ErrCallGone, ErrNotFound, ErrUnauthorized, ErrShutdown, ErrReplaced, or nil)
+// and to the library error.
 type RequestError struct {
 	Op     string // e.g. "play", "answer"
 	Status int    // HTTP status; 0 when there was none (timeout, network)
-	Class  error  // ErrTimeout, ErrCallGone, ErrNotFound, ErrShutdown or nil
+	Class  error  // ErrTimeout, ErrCallGone, ErrNotFound, ErrUnauthorized, ErrShutdown or nil
 	Err    error  // the library's or context's error
 }
 
@@ -102,6 +103,8 @@ func (c *Controller) doWith(ctx, callCtx context.Context, op string, fn func() e
 		switch {
 		case status == 404:
 			class = ErrNotFound
+		case status == 401:
+			class = ErrUnauthorized
 		case status == 0 && isTimeout(err):
 			class = ErrTimeout
 		}

@@ -15,8 +15,10 @@ fi
 if ! command -v redis-server >/dev/null 2>&1; then
   echo "ensure-redis: installing redis-server from Debian packages" >&2
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq redis-server >/dev/null
+  # Wait for another apt/dpkg holding the lock instead of failing at once.
+  lock_wait=${APT_LOCK_WAIT:-600}
+  apt-get -o DPkg::Lock::Timeout="$lock_wait" update -qq
+  apt-get -o DPkg::Lock::Timeout="$lock_wait" install -y -qq redis-server >/dev/null
 fi
 echo "ensure-redis: starting redis-server on $host:$port" >&2
 mkdir -p /tmp/tenesa-redis

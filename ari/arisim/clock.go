@@ -124,13 +124,28 @@ func (s *Server) schedule() {
 			s.sleep(wait, d)
 			continue
 		}
-		heap.Pop(&s.timerq)
-		next.done = true
-		// The callback happens at its scheduled sim time, however late it
-		// runs, so sim durations stay exact.
-		s.virt = next.due
-		next.f()
-		s.virt = time.Time{}
+		s.fire()
+	}
+}
+
+// fire pops the earliest timer and runs it at its scheduled sim time,
+// however late that is, so sim durations stay exact. Called with the lock
+// held and a non-empty queue.
+func (s *Server) fire() {
+	next := heap.Pop(&s.timerq).(*timer)
+	next.done = true
+	s.virt = next.due
+	next.f()
+	s.virt = time.Time{}
+}
+
+// catchUp runs, in order, every timer due at or before the sim instant
+// now. Whoever takes the lock first after a timer fell due (the scheduler
+// goroutine or a request handler) runs it, so no step ever sees a state
+// that lags behind its own sim time.
+func (s *Server) catchUp(now time.Time) {
+	for !s.closed && len(s.timerq) > 0 && !s.timerq[0].due.After(now) {
+		s.fire()
 	}
 }
 
@@ -156,10 +171,16 @@ func (s *Server) sleep(wait *time.Timer, d time.Duration) {
 }
 
 // lock takes the state lock and fixes the sim time of this atomic step:
-// everything done under one lock happens at one instant.
+// everything done under one lock happens at one instant. Timers that fell
+// due before that instant run first: the scheduler goroutine may not have
+// had the lock yet (a loaded machine), and a request must not see the
+// state of an earlier sim time (09's GET /channels saw the caller half
+// still in Wait(0) instead of Wait(60)).
 func (s *Server) lock() {
 	s.mu.Lock()
-	s.virt = s.clk.now()
+	now := s.clk.now()
+	s.catchUp(now)
+	s.virt = now
 }
 
 func (s *Server) unlock() {

@@ -9,7 +9,8 @@ import (
 	"time"
 )
 
-// The simulator's mini-dialplan mirrors shared/ari-transcripts/extensions.conf:
+// The simulator's mini-dialplan mirrors testdata/transcripts/extensions.conf
+// (the dialplan the transcripts were recorded with):
 //
 //	[tenesa-in]      _X. and s: NoOp, Stasis(tenesa-ivr,${EXTEN}), Hangup
 //	[from-callers]   include tenesa-in (PJSIP callers)

@@ -4,10 +4,11 @@
 // a time scale for fast tests. It is a test and demo tool; production code
 // paths must not use it.
 //
-// It reproduces what shared/ari-transcripts recorded from a real Asterisk
-// 22.10.1 (the replay test checks every file; 20 is kept in
-// testdata/transcripts), so the CyCoreSystems client
-// (client/native, ext/play) works against it unchanged.
+// It reproduces what a real Asterisk 22.10.1 did in the recorded
+// transcripts in testdata/transcripts (with their README of facts and the
+// extensions.conf they were recorded with). The replay test replays 01–13 and 20
+// and lists the others with the reason they are not replayed yet; the
+// CyCoreSystems client (client/native, ext/play) works against it unchanged.
 //
 // # Using it
 //

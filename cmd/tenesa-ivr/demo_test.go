@@ -15,6 +15,10 @@ func TestDemo(t *testing.T) {
 	t.Setenv("TENESA_REDIS_KEY_PREFIX", redistest.Prefix(t))
 	t.Setenv("TENESA_REDIS_ADDR", redistest.Addr())
 	t.Setenv("TENESA_LOG_LEVEL", "warn")
+	// The demo's rows are the identified paths: on a loaded test machine a
+	// look-up over the default 150 ms budget degrades a call (no menu) and
+	// its scripted caller waits for a menu that never comes.
+	t.Setenv("TENESA_SEGMENTATION_LOOKUP_BUDGET", "5s")
 	var out, errb bytes.Buffer
 	code := run([]string{"demo", "--sample", "../../configs/sample", "--time-scale", "0.02"}, &out, &errb)
 	if code != 0 {

@@ -57,7 +57,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		Short:         "TENESA IVR and call router for Asterisk (ARI)",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
+	root.SetVersionTemplate("tenesa-ivr {{.Version}}\n")
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -32,6 +32,7 @@ func newServeCmd(env *cliEnv) *cobra.Command {
 	return &cobra.Command{
 		Use:   "serve",
 		Short: "Run the ARI controller: answer calls on the TENESA lines with the standard greeting",
+		Long:  serveLong,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, log, err := env.Load()
@@ -42,6 +43,37 @@ func newServeCmd(env *cliEnv) *cobra.Command {
 		},
 	}
 }
+
+// serveLong is serve's --help: where it connects, what it exposes and how
+// it answers signals.
+const serveLong = `Run the ARI controller: connect to Asterisk's ARI, answer calls on the TENESA
+lines and run the SOP flow, with customer data from Redis.
+
+Configuration: the embedded defaults, then --config FILE, then the environment.
+Every key can be set as TENESA_<SECTION>_<KEY>; the usual ones:
+  TENESA_ARI_URL           ARI base URL (default http://127.0.0.1:8088/ari)
+  TENESA_ARI_USERNAME      ARI user of Asterisk's ari.conf (default tenesa)
+  TENESA_ARI_PASSWORD      its password (never logged)
+  TENESA_ARI_APPLICATION   the Stasis application (default tenesa-ivr)
+  TENESA_REDIS_ADDR        Redis address(es) (default 127.0.0.1:6379)
+  TENESA_REDIS_PASSWORD    Redis password (never logged)
+  TENESA_REDIS_KEY_PREFIX  prefix of every Redis key (default tenesa:)
+  TENESA_METRICS_LISTEN    address of the HTTP endpoints below ("" disables them)
+  TENESA_LOG_LEVEL         trace|debug|info|warn|error
+'tenesa-ivr check-config' checks a file (and the environment) without serving.
+
+HTTP on metrics.listen (default 127.0.0.1:9464):
+  /metrics   Prometheus metrics (metrics.path)
+  /healthz   200 while the process runs
+  /readyz    200 while connected to ARI and not draining, else 503
+
+Signals:
+  SIGHUP    reload menus, routing rules, segment rules and prompts from the config
+            file (also on a change of the file); calls in progress keep their
+            version, a bad file is refused and the old one keeps serving
+  SIGTERM   drain (also SIGINT): readiness fails, new calls go back to the
+            dialplan, calls in progress finish within ari.shutdown_grace;
+            a second signal stops at once`
 
 // controllerApp is everything one controller runs on.
 type controllerApp struct {

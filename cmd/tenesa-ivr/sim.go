@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os/signal"
 	"syscall"
@@ -40,9 +39,6 @@ func newSimCmd(env *cliEnv) *cobra.Command {
 			})
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			if ctx == nil {
-				ctx = context.Background()
-			}
 			fmt.Fprintf(env.Stdout, "ARI simulator on http://%s/ari (events ws://%s/ari/events), user %q\n", listen, listen, username)
 			return sim.ListenAndServe(ctx, listen)
 		},
