@@ -130,6 +130,7 @@ func (c *Config) Validate(file string) Problems {
 	v.check(c.Greeting.Closing != "", "greeting.closing", "must not be empty")
 
 	c.validateFlow(&v)
+	c.validateACD(&v)
 	sortProblems(v.problems)
 	return v.problems
 }
