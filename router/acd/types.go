@@ -238,18 +238,18 @@ type Disposition struct {
 
 // Handling is the part of the handling record the acd owns.
 type Handling struct {
-	CallID     string    `json:"call_id"`
-	Queue      string    `json:"queue"` // the queue the call was answered in (or left)
-	FirstQueue string    `json:"first_queue"`
-	Priority   int       `json:"priority"`
-	EnqueuedAt time.Time `json:"enqueued_at"`
-	AgentID    string    `json:"agent_id,omitempty"`
-	AnsweredAt time.Time `json:"answered_at,omitzero"`
-	EndedAt    time.Time `json:"ended_at,omitzero"`
-	EndedBy    Party     `json:"ended_by,omitempty"`
-	Wait       time.Duration
-	Talk       time.Duration
-	WrapUp     time.Duration
+	CallID     string        `json:"call_id"`
+	Queue      string        `json:"queue"` // the queue the call was answered in (or left)
+	FirstQueue string        `json:"first_queue"`
+	Priority   int           `json:"priority"`
+	EnqueuedAt time.Time     `json:"enqueued_at"`
+	AgentID    string        `json:"agent_id,omitempty"`
+	AnsweredAt time.Time     `json:"answered_at,omitzero"`
+	EndedAt    time.Time     `json:"ended_at,omitzero"`
+	EndedBy    Party         `json:"ended_by,omitempty"`
+	Wait       time.Duration `json:"wait"`
+	Talk       time.Duration `json:"talk"`
+	WrapUp     time.Duration `json:"wrap_up"`
 	// WrapUpDone: the agent's wrap-up after this call has ended.
 	WrapUpDone  bool            `json:"wrap_up_done"`
 	Escalations []Escalation    `json:"escalations,omitempty"`
