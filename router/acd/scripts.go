@@ -530,3 +530,21 @@ redis.call('ZREMRANGEBYSCORE', k, '-inf', now - tonumber(ARGV[5]))
 redis.call('PEXPIRE', k, ARGV[5])
 return {redis.call('ZCARD', k)}
 `)
+
+// unclaimed: ARGV[3] call, ARGV[4] owner. An offer reached its owner,
+// which has no waiter for the call (it restarted and has not adopted the
+// call yet, or its call goroutine is gone): the agents are released and the
+// call is set aside (orphaned, out of its queue) until a controller adopts
+// it with Enqueue; it expires with the call TTL otherwise. Reply: released
+// agents.
+var unclaimed = script(`
+local cid = ARGV[3]
+local c = redis.call('HMGET', ck(cid), 'state', 'agents', 'owner', 'queue')
+if c[1] ~= 'offered' or c[3] ~= ARGV[4] then return {} end
+local released = release(cid, split(c[2]))
+redis.call('HSET', ck(cid), 'state', 'orphaned', 'agents', '')
+redis.call('ZREM', qk(c[4], 'waiting'), cid)
+redis.call('ZREM', TIMERS, 'offer|'..cid)
+redis.call('PEXPIRE', ck(cid), CALLTTL)
+return released
+`)

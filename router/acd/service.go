@@ -81,6 +81,7 @@ type Service struct {
 
 	wake    chan struct{}
 	outbox  chan Event
+	runCtx  atomic.Pointer[context.Context]
 	wg      sync.WaitGroup
 	started atomic.Bool
 }
@@ -135,6 +136,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if !s.started.CompareAndSwap(false, true) {
 		return errors.New("acd: already started")
 	}
+	s.runCtx.Store(&ctx)
 	if err := s.renewLease(ctx); err != nil {
 		return fmt.Errorf("acd: lease: %w", err)
 	}
@@ -344,7 +346,10 @@ func (s *Service) notify(n Notice) {
 	w := s.waiters[n.CallID]
 	s.mu.Unlock()
 	if w == nil {
-		s.log.Debug().Str("call_id", n.CallID).Str("kind", string(n.Kind)).Msg("acd: notice for a call with no waiter here")
+		s.log.Info().Str("call_id", n.CallID).Str("kind", string(n.Kind)).Msg("acd: notice for a call with no waiter here")
+		if n.Kind == NoticeOffer {
+			s.setAside(n.CallID)
+		}
 		return
 	}
 	select {
@@ -352,6 +357,30 @@ func (s *Service) notify(n Notice) {
 	default:
 		s.log.Warn().Str("call_id", n.CallID).Str("kind", string(n.Kind)).Msg("acd: waiter not reading, notice dropped")
 	}
+}
+
+// setAside releases the agents of an offer this controller cannot ring
+// (no waiter for the call) and keeps the call out of its queue until a
+// controller adopts it (Enqueue).
+func (s *Service) setAside(callID string) {
+	ctx := s.bgCtx()
+	r, err := s.run(ctx, unclaimed, callID, s.instance)
+	if err != nil {
+		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: releasing an unclaimed offer failed")
+		return
+	}
+	agents := make([]string, 0, len(r))
+	for i := range r {
+		agents = append(agents, str(r, i))
+	}
+	s.released(ctx, callID, agents)
+}
+
+func (s *Service) bgCtx() context.Context {
+	if c := s.runCtx.Load(); c != nil {
+		return *c
+	}
+	return context.Background()
 }
 
 // send delivers a notice to the controller that owns the call: in process
