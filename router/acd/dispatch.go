@@ -273,31 +273,43 @@ func (s *Service) offerDue(ctx context.Context, callID string) {
 		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: withdrawal notice not delivered")
 	}
 	s.released(ctx, callID, agents)
+	if str(r, 4) == "1" {
+		s.overflow(ctx, callID, "maxwait|"+callID)
+		return
+	}
 	s.dispatchCall(ctx, callID)
 }
 
 // overflow moves a waiting call past its queue's maximum wait to the
-// queue's overflow target (guard: the timer member to claim, "" when the
-// timer was already consumed).
-func (s *Service) overflow(ctx context.Context, callID, guard string) {
+// queue's overflow target; guard is the max-wait timer to claim (whoever
+// claims it moves the call).
+// It reports whether the call moved.
+func (s *Service) overflow(ctx context.Context, callID, guard string) bool {
 	st := s.settings.Load()
 	cur, err := s.rdb.HMGet(ctx, s.k.call(callID), "queue", "skills").Result()
 	if err != nil {
 		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: overflow failed")
-		return
+		return false
 	}
 	from, _ := cur[0].(string)
 	skills, _ := cur[1].(string)
 	q, ok := st.Queues[from]
 	if !ok || q.Overflow == "" {
-		if guard != "" {
-			s.rdb.ZRem(ctx, s.k.timers(), guard)
+		// No overflow (any more): the call stays, back in its queue if a
+		// no-answer took it out for the overflow.
+		if n, err := s.rdb.ZRem(ctx, s.k.timers(), guard).Result(); err == nil && n == 1 {
+			if _, err := s.run(ctx, requeue, callID); err != nil {
+				s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: requeue failed")
+			}
+			s.dispatchCall(ctx, callID)
 		}
-		return
+		return false
 	}
 	if err := s.moveCall(ctx, callID, guard, from, q.Overflow, splitSkills(skills), EscalationMaxWait, ""); err != nil {
 		s.log.Debug().Err(err).Str("call_id", callID).Msg("acd: no overflow")
+		return false
 	}
+	return true
 }
 
 // moveCall moves a call from one queue to another with the escalation

@@ -2,7 +2,6 @@ package acd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -187,11 +186,6 @@ func waitEvent(t *testing.T, ch <-chan Event, what string, ok func(Event) bool) 
 	}
 }
 
-func isErr[T error](err error) bool {
-	var target T
-	return errors.As(err, &target)
-}
-
 func callIDs(n int, prefix string) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -199,3 +193,9 @@ func callIDs(n int, prefix string) []string {
 	}
 	return out
 }
+
+// redistestClientForFuzz gives the fuzz target a client; its payloads
+// never reach Redis (no waiter exists for any call, offers for unknown
+// calls only log) unless they name an offer, which asks Redis to set the
+// call aside: a call that does not exist is left alone.
+func redistestClientForFuzz(f *testing.F) *redis.Client { return redistest.Client(f) }
