@@ -194,8 +194,3 @@ func callIDs(n int, prefix string) []string {
 	return out
 }
 
-// redistestClientForFuzz gives the fuzz target a client; its payloads
-// never reach Redis (no waiter exists for any call, offers for unknown
-// calls only log) unless they name an offer, which asks Redis to set the
-// call aside: a call that does not exist is left alone.
-func redistestClientForFuzz(f *testing.F) *redis.Client { return redistest.Client(f) }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 )
 
 // A caller whose maximum wait passes while an agent rings overflows as
@@ -110,7 +112,7 @@ func FuzzPubSubPayloads(f *testing.F) {
 	f.Add(`{"type":"state","agent_id":"a1","state":"available","at":"2026-11-30T09:00:00Z"}`)
 	f.Add(`{"kind":"moved","move":null}`)
 	f.Add(`not json`)
-	s, err := New(Options{Client: redistestClientForFuzz(f), Instance: "fuzz"}, testSettings())
+	s, err := New(Options{Client: redistest.Client(f), KeyPrefix: redistest.Prefix(f), Instance: "fuzz"}, testSettings())
 	if err != nil {
 		f.Fatal(err)
 	}
