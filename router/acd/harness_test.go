@@ -193,4 +193,3 @@ func callIDs(n int, prefix string) []string {
 	}
 	return out
 }
-
