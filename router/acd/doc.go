@@ -17,7 +17,8 @@
 // announcements. Handling gives the acd's part of the handling record.
 //
 // The agent API (router/agentapi) calls Login, Logout, Ready, Pause,
-// SetState (leaders), UpsertAgent, Agent, Agents, Queues, Disposition,
+// SetState (leaders), UpsertAgent, RemoveAgent, Agent, Agents, Queue,
+// Queues, Disposition,
 // Escalate, RequestHelp, and streams Subscribe (one agent) and
 // SubscribeLeaders. Errors carry their class: ErrNotFound (404),
 // ErrConflict (409, with the state as the reason: *StateError,
@@ -67,6 +68,7 @@
 //	B repeat:<service>       zset    calls about an open complaint by the service (sliding window)
 //	B figures                string  which controller publishes the queue figures this period
 //	B n:<instance>           pub/sub notices (offers, moves) to the controller owning the call
+//	                                 (a connection of its own: never behind the events)
 //	B ev                     pub/sub every event of the pool (agents' feeds, leaders' feed)
 //
 // # What the scripts guarantee
