@@ -23,6 +23,10 @@ type Config struct {
 	IVR     IVR               `mapstructure:"ivr"`
 	Routing Routing           `mapstructure:"routing"`
 	Handoff Handoff           `mapstructure:"handoff"`
+	// ACD is the queue side: defaults of every queue, escalation rules.
+	ACD ACD `mapstructure:"acd"`
+	// Agents declared in config (more may be created through the agent API).
+	Agents []Agent `mapstructure:"agents"`
 
 	// Source is the file the config was loaded from (DefaultsName when
 	// none); problems found after loading are reported under it.
@@ -222,11 +226,72 @@ type Routing struct {
 	Skills []string `mapstructure:"skills"`
 }
 
-// Queue is one agent queue.
+// Queue is one agent queue. The ACD fields left empty (zero) take the
+// value of acd.queue_defaults.
 type Queue struct {
 	Description string `mapstructure:"description"`
 	// Skills every agent of this queue needs, added to the derived ones.
 	Skills []string `mapstructure:"skills"`
+	// Strategy: longest_idle | fewest_calls | round_robin | ring_all.
+	Strategy string `mapstructure:"strategy"`
+	// ServiceLevel is the answer-time threshold of the service level.
+	ServiceLevel time.Duration `mapstructure:"service_level"`
+	// MaxWait is how long a caller waits before overflowing.
+	MaxWait time.Duration `mapstructure:"max_wait"`
+	// Overflow is the queue a caller overflows to after MaxWait (default
+	// acd.team_leader_queue; "none": never).
+	Overflow      string        `mapstructure:"overflow"`
+	WrapUp        time.Duration `mapstructure:"wrap_up"`
+	RingTimeout   time.Duration `mapstructure:"ring_timeout"`
+	AnnounceEvery time.Duration `mapstructure:"announce_every"`
+}
+
+// ACD configures queues and agents as a whole.
+type ACD struct {
+	// Pool names the shared agent pool in Redis: controllers with the same
+	// redis.key_prefix and pool share agents and calls.
+	Pool string `mapstructure:"pool"`
+	// TeamLeaderQueue receives escalations and, by default, overflows.
+	// Empty: no Team Leader queue (no escalation, no repeat-caller rule,
+	// overflow only where a queue names one). A file that sets
+	// routing.queues drops the default, like the default agents.
+	TeamLeaderQueue string `mapstructure:"team_leader_queue"`
+	// EscalationPriority is an escalated caller's priority in the new queue
+	// (above every tier's).
+	EscalationPriority int           `mapstructure:"escalation_priority"`
+	RepeatCaller       RepeatCaller  `mapstructure:"repeat_caller"`
+	QueueDefaults      QueueDefaults `mapstructure:"queue_defaults"`
+}
+
+// RepeatCaller: a service that calls Calls times within Window about an
+// open complaint goes to the Team Leader queue with priority (0: off).
+type RepeatCaller struct {
+	Calls  int           `mapstructure:"calls"`
+	Window time.Duration `mapstructure:"window"`
+}
+
+// QueueDefaults are the ACD settings of a queue that sets none.
+type QueueDefaults struct {
+	Strategy      string        `mapstructure:"strategy"`
+	ServiceLevel  time.Duration `mapstructure:"service_level"`
+	MaxWait       time.Duration `mapstructure:"max_wait"`
+	WrapUp        time.Duration `mapstructure:"wrap_up"`
+	RingTimeout   time.Duration `mapstructure:"ring_timeout"`
+	AnnounceEvery time.Duration `mapstructure:"announce_every"`
+}
+
+// Agent is one agent declared in config.
+type Agent struct {
+	ID       string   `mapstructure:"id"`
+	Name     string   `mapstructure:"name"`
+	Endpoint string   `mapstructure:"endpoint"` // PJSIP/agent1001, Local/1001@agent-sim
+	Skills   []string `mapstructure:"skills"`   // segment:DES, product:indihome, lang:en, ...
+	Team     string   `mapstructure:"team"`
+	Role     string   `mapstructure:"role"` // agent (default) | team_leader | supervisor
+	Queues   []string `mapstructure:"queues"`
+	// LoginAtStart logs the agent in when the controller starts (small
+	// sites, tests).
+	LoginAtStart bool `mapstructure:"login_at_start"`
 }
 
 // RoutingRule sends callers matching every listed dimension to Queue.

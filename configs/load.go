@@ -182,6 +182,11 @@ func load(path string, prompts PromptIDs, lookupEnv func(string) (string, bool))
 // site file must not keep default options or queues it left out.
 var replacedWhole = [][]string{{"ivr", "menus"}, {"routing", "queues"}}
 
+// droppedWith lists, per replacedWhole map, the defaults written for the
+// default map that a file replacing it does not keep: the default agents
+// and Team Leader queue belong to the default queues.
+var droppedWith = map[string][][]string{"routing.queues": {{"agents"}, {"acd", "team_leader_queue"}}}
+
 // withoutReplaced returns the defaults without the replacedWhole maps that
 // the file (its top mapping node) sets.
 func withoutReplaced(defaults []byte, file *yaml.Node) ([]byte, error) {
@@ -189,6 +194,7 @@ func withoutReplaced(defaults []byte, file *yaml.Node) ([]byte, error) {
 	for _, p := range replacedWhole {
 		if lookupNode(file, p) != nil {
 			drop = append(drop, p)
+			drop = append(drop, droppedWith[strings.Join(p, ".")]...)
 		}
 	}
 	if len(drop) == 0 {
@@ -594,6 +600,7 @@ func (c *Config) normalize() {
 		r.Match.Segment = mapStrings(r.Match.Segment, strings.ToUpper)
 		r.Match.Tier = mapStrings(r.Match.Tier, strings.ToLower)
 	}
+	c.normalizeACD()
 }
 
 func mapStrings(xs []string, f func(string) string) []string {

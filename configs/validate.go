@@ -131,6 +131,7 @@ func (c *Config) Validate(file string, prompts PromptIDs) Problems {
 	v.check(c.Greeting.Closing != "", "greeting.closing", "must not be empty")
 
 	c.validateFlow(&v, prompts)
+	c.validateACD(&v)
 	sortProblems(v.problems)
 	return v.problems
 }

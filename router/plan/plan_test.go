@@ -122,7 +122,7 @@ func TestDefaultTree(t *testing.T) {
 	if got := p.Media("en", p.Root.Prompt); got != "sound:tenesa/en/menu-main" {
 		t.Errorf("Media = %q", got)
 	}
-	if q := p.Queues(); len(q) != 12 || !slices.Contains(q, p.DefaultQueue()) || !slices.IsSorted(q) {
+	if q := p.Queues(); len(q) != 13 || !slices.Contains(q, p.DefaultQueue()) || !slices.IsSorted(q) {
 		t.Errorf("Queues() = %v, default %q", q, p.DefaultQueue())
 	}
 	if p.Version == "" || p.Version != defaultPlan(t).Version {

@@ -1,0 +1,123 @@
+package acd
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
+)
+
+// A caller whose maximum wait passes while an agent rings overflows as
+// soon as that agent lets it ring out, instead of being offered again in
+// the old queue.
+func TestMaxWaitPassedWhileRingingOverflowsOnNoAnswer(t *testing.T) {
+	p := newPool(t)
+	s := p.start(t, "c1")
+	p.agent(t, s, "a1", []string{"general"}, nil, false)
+	p.agent(t, s, "a2", []string{"general"}, nil, false)
+	p.agent(t, s, "tl1", []string{"tl"}, nil, true)
+	w := enq(t, s, CallEntry{CallID: "call-1", Queue: "general"})
+	p.clock.Advance(5*time.Minute - 10*time.Second)
+	must(t, s.Login(bg, "a1"))
+	nextOffer(t, w)
+	p.clock.Advance(20 * time.Second) // the max wait passes while a1 rings
+	must(t, s.Login(bg, "a2"))
+	must(t, s.NoAnswer(bg, "call-1", "a1"))
+	n := nextNotice(t, w)
+	if n.Kind != NoticeMoved || n.Move.Reason != EscalationMaxWait {
+		t.Fatalf("notice %+v, want a move (max wait)", n)
+	}
+	if got := offeredIDs(nextOffer(t, w)); !slices.Equal(got, []string{"tl1"}) {
+		t.Errorf("offered to %v, want the team leader", got)
+	}
+	wantState(t, s, "a2", Available)
+}
+
+// An agent created through the API can be removed once logged out.
+func TestRemoveAgent(t *testing.T) {
+	p := newPool(t)
+	s := p.start(t, "c1")
+	p.agent(t, s, "a1", []string{"general"}, nil, true)
+	if err := s.RemoveAgent(bg, "a1"); !errors.Is(err, ErrConflict) {
+		t.Errorf("removing a logged-in agent: %v", err)
+	}
+	must(t, s.Logout(bg, "a1"))
+	must(t, s.RemoveAgent(bg, "a1"))
+	if _, err := s.Agent(bg, "a1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("removed agent: %v", err)
+	}
+	// Its endpoint is free for another agent.
+	must(t, s.UpsertAgent(bg, Agent{ID: "a9", Name: "A9", Endpoint: "PJSIP/a1", Role: RoleAgent}))
+	if err := s.UpsertAgent(bg, Agent{ID: "a8", Name: "A8", Endpoint: "PJSIP/a1", Role: RoleAgent}); !errors.Is(err, ErrConflict) {
+		t.Errorf("two agents on one endpoint: %v", err)
+	}
+	if err := s.UpsertAgent(bg, Agent{ID: "a7", Name: "A7", Endpoint: "PJSIP/a7", Role: "boss"}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad role: %v", err)
+	}
+	all, err := s.Agents(bg)
+	must(t, err)
+	if len(all) != 1 || all[0].ID != "a9" {
+		t.Errorf("agents %+v", all)
+	}
+}
+
+// The gauges scraped for Prometheus are read from Redis: waiting calls by
+// queue, agents by state.
+func TestMetricsFiguresReadAtScrape(t *testing.T) {
+	p := newPool(t)
+	s := p.start(t, "c1")
+	p.agent(t, s, "a1", []string{"general"}, nil, true)
+	must(t, s.Pause(bg, "a1", "break"))
+	p.agent(t, s, "a2", []string{"billing"}, nil, false)
+	enq(t, s, CallEntry{CallID: "call-1", Queue: "general"})
+	p.clock.Advance(12 * time.Second)
+	f, err := s.MetricsFigures()
+	must(t, err)
+	if f.AgentsByState["paused"] != 1 || f.AgentsByState["logged_out"] != 1 || f.AgentsByState["on_call"] != 0 {
+		t.Errorf("agents by state %v", f.AgentsByState)
+	}
+	for _, q := range f.Queues {
+		if q.Queue == "general" && (q.Waiting != 1 || q.OldestWait != 12*time.Second) {
+			t.Errorf("general %+v", q)
+		}
+	}
+}
+
+// Every key of a pool carries the pool's hash tag (one Cluster slot), or
+// the prefix's own tag when it has one.
+func TestKeysShareOneHashTag(t *testing.T) {
+	for _, tc := range []struct{ prefix, tag string }{{"tenesa:", "{main}"}, {"{tenesa}:", "{tenesa}"}} {
+		k, err := newKeys(tc.prefix, "main")
+		must(t, err)
+		for _, key := range []string{k.agents(), k.agent("a1"), k.call("c1"), k.timers(), k.lease("i1"),
+			k.notices("i1"), k.events(), k.repeat("470301000101"), k.waiting("general")} {
+			o, c := strings.IndexByte(key, '{'), strings.IndexByte(key, '}')
+			if o < 0 || c < o || key[o:c+1] != tc.tag {
+				t.Errorf("prefix %q: key %q does not hash on %s", tc.prefix, key, tc.tag)
+			}
+		}
+	}
+	if _, err := newKeys("tenesa:", "a{b"); err == nil {
+		t.Error("a pool name with a brace must be refused")
+	}
+}
+
+// Notices and events come from Redis pub/sub: whatever arrives there must
+// not break the controller.
+func FuzzPubSubPayloads(f *testing.F) {
+	f.Add(`{"kind":"offer","call_id":"c1","offer":{"call_id":"c1","agents":[{"id":"a1"}]}}`)
+	f.Add(`{"type":"state","agent_id":"a1","state":"available","at":"2026-11-30T09:00:00Z"}`)
+	f.Add(`{"kind":"moved","move":null}`)
+	f.Add(`not json`)
+	s, err := New(Options{Client: redistest.Client(f), KeyPrefix: redistest.Prefix(f), Instance: "fuzz"}, testSettings())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, payload string) {
+		s.onNotice(payload)
+		s.onEvent(payload)
+	})
+}
