@@ -159,7 +159,7 @@ func (c *Config) validateACD(v *validator) {
 		}
 		for j, s := range ag.Skills {
 			if !skills[s] {
-				v.add(fmt.Sprintf("%s.skills[%d]", key, j), "unknown skill %q%s", s, suggest(s, slices.Sorted(maps.Keys(skills))))
+				v.add(fmt.Sprintf("%s.skills[%d]", key, j), "unknown skill %q%s%s", s, suggest(s, slices.Sorted(maps.Keys(skills))), skillSources)
 			}
 		}
 	}
@@ -220,3 +220,8 @@ func isAgentID(s string) bool {
 	}
 	return true
 }
+
+// skillSources says where the known skills come from; naming the keys also
+// keeps the skill check quiet when one of them failed to decode (the
+// unknown skill would then be a consequence, not a problem of its own).
+const skillSources = " (skills come from segmentation.segments, segmentation.tiers, segmentation.products, segmentation.languages, menu topics and routing.queues.*.skills)"
