@@ -261,7 +261,8 @@ func (r *Resolver) customer(ctx context.Context, kind LookupKind, key string, c 
 
 // call runs one Redis request under the budget and the breaker. On Redis
 // trouble it marks res degraded, observes it, and returns nil; it returns an
-// error only when ctx itself ended (the caller hung up).
+// error only when ctx itself ended (the caller hung up): that look-up is
+// observed as ResultCancelled, not degraded.
 func (r *Resolver) call(ctx context.Context, kind LookupKind, start time.Time, res *Result, fn func(context.Context) error) error {
 	if !r.br.allow(start) {
 		res.Degraded, res.Outcome = true, ResultBreakerOpen
@@ -277,12 +278,16 @@ func (r *Resolver) call(ctx context.Context, kind LookupKind, start time.Time, r
 		}
 		return nil
 	}
-	res.Degraded, res.Outcome = true, ResultDegraded
-	r.obs.LookupDone(kind, ResultDegraded, r.now().Sub(start))
 	if ctx.Err() != nil {
+		// The caller's own context ended (a hang-up), whatever Redis did:
+		// not Redis degradation, and not a breaker failure.
 		r.br.release()
+		res.Outcome = ResultCancelled
+		r.obs.LookupDone(kind, ResultCancelled, r.now().Sub(start))
 		return context.Cause(ctx)
 	}
+	res.Degraded, res.Outcome = true, ResultDegraded
+	r.obs.LookupDone(kind, ResultDegraded, r.now().Sub(start))
 	if r.br.failure(r.now()) {
 		r.log.Warn().Err(err).Str("kind", string(kind)).Msg("redis failing, segmentation breaker open: callers are unidentified until it recovers")
 	} else {
@@ -315,7 +320,7 @@ func (r *Resolver) Ticket(ctx context.Context, sid string) (TicketResult, error)
 		return err
 	})
 	if res.Degraded || err != nil {
-		return TicketResult{Degraded: true, Outcome: res.Outcome}, err
+		return TicketResult{Degraded: res.Degraded, Outcome: res.Outcome}, err
 	}
 	out := TicketResult{Ticket: rec.Ticket, Found: rec.Ticket != nil, Version: rec.Version, Outcome: ResultHitRedis}
 	if !out.Found {
@@ -345,7 +350,7 @@ func (r *Resolver) Incident(ctx context.Context, product, region string) (Incide
 		return err
 	})
 	if res.Degraded || err != nil {
-		return IncidentResult{Degraded: true, Outcome: res.Outcome}, err
+		return IncidentResult{Degraded: res.Degraded, Outcome: res.Outcome}, err
 	}
 	out := IncidentResult{Incident: rec.Incident, Found: rec.Incident != nil, Version: rec.Version, Outcome: ResultHitRedis}
 	if !out.Found {
