@@ -77,7 +77,11 @@
 // A look-up is one EVALSHA: the script reads P customers:current, the
 // version's meta, then HGET ab:{b} (or sb:{b}) → HGET cb:{b}, so it is one
 // round trip and, scripts being atomic, it sees the old dataset or the new
-// one, never a mix. A version without meta was written by an importer
+// one, never a mix. A caller ID with two valid readings (the country code
+// without "+": "62 22 5550432" is Bandung's +62 22 5550432 or a national
+// 0622 number) passes both to the script, which answers the first that has
+// a customer (Normalize's reading first); the in-process cache keeps that
+// answer under the digits as dialled, never under either reading alone. A version without meta was written by an importer
 // before the buckets (cust:/ani:/sid: keys); the script still reads it
 // (GET → HGETALL), so an upgrade serves the old data until the next import.
 
