@@ -94,10 +94,10 @@ func mapHeader(header, columns, required []string) ([]int, error) {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		j, ok := pos[h]
 		if !ok {
-			return nil, fmt.Errorf("unknown column %q (columns: %s)", h, strings.Join(columns, ","))
+			return nil, fmt.Errorf("unknown column %s (columns: %s)", echo(h), strings.Join(columns, ","))
 		}
 		if seen[h] {
-			return nil, fmt.Errorf("column %q twice", h)
+			return nil, fmt.Errorf("column %s twice", echo(h))
 		}
 		seen[h] = true
 		index[i] = j
@@ -156,18 +156,18 @@ func (j *jsonlReader) next() (rawRow, error) {
 		row := rawRow{line: j.line, f: make([]string, j.width)}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(b, &obj); err != nil {
-			row.err = "not a JSON object: " + err.Error()
+			row.err = capReason("not a JSON object: " + err.Error())
 			return row, nil
 		}
 		for k, raw := range obj {
 			i, ok := j.columns[strings.ToLower(k)]
 			if !ok {
-				row.err = fmt.Sprintf("unknown field %q", k)
+				row.err = fmt.Sprintf("unknown field %s", echo(k))
 				return row, nil
 			}
 			v, err := jsonText(raw)
 			if err != nil {
-				row.err = fmt.Sprintf("field %q: %v", k, err)
+				row.err = capReason(fmt.Sprintf("field %s: %v", echo(k), err))
 				return row, nil
 			}
 			row.f[i] = strings.TrimSpace(v)
