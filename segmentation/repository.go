@@ -312,17 +312,42 @@ func (r *Repository) CurrentVersion(ctx context.Context, d Dataset) (int64, erro
 	return strconv.ParseInt(s, 10, 64)
 }
 
-// NewVersion allocates the next version of a dataset and records it for
-// garbage collection. Nothing reads it until Switch.
-func (r *Repository) NewVersion(ctx context.Context, d Dataset) (int64, error) {
+// DefaultLeaseTTL is how long a version's lease lives without a heartbeat.
+const DefaultLeaseTTL = 30 * time.Second
+
+// NewVersion allocates the next version of a dataset, takes its lease for
+// ttl (DefaultLeaseTTL when zero; keep it with Heartbeat) and records the
+// version for garbage collection, in that order: a collector that sees the
+// version also sees its lease. Nothing reads it until Switch.
+func (r *Repository) NewVersion(ctx context.Context, d Dataset, ttl ...time.Duration) (int64, error) {
+	lease := DefaultLeaseTTL
+	if len(ttl) > 0 && ttl[0] > 0 {
+		lease = ttl[0]
+	}
 	v, err := r.rdb.Incr(ctx, r.keys.Seq(d)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("allocate %s version: %w", d, err)
+	}
+	if err := r.rdb.Set(ctx, r.keys.Lease(d, v), time.Now().UTC().Format(time.RFC3339), lease).Err(); err != nil {
+		return 0, fmt.Errorf("lease %s version %d: %w", d, v, err)
 	}
 	if err := r.rdb.ZAdd(ctx, r.keys.Versions(d), redis.Z{Score: float64(time.Now().Unix()), Member: v}).Err(); err != nil {
 		return 0, fmt.Errorf("record %s version %d: %w", d, v, err)
 	}
 	return v, nil
+}
+
+// Heartbeat renews the lease of a version being written for ttl.
+func (r *Repository) Heartbeat(ctx context.Context, d Dataset, v int64, ttl time.Duration) error {
+	if err := r.rdb.Set(ctx, r.keys.Lease(d, v), time.Now().UTC().Format(time.RFC3339), ttl).Err(); err != nil {
+		return fmt.Errorf("renew lease of %s version %d: %w", d, v, err)
+	}
+	return nil
+}
+
+// ReleaseLease ends the lease of a version once its import is done.
+func (r *Repository) ReleaseLease(ctx context.Context, d Dataset, v int64) error {
+	return r.rdb.Del(ctx, r.keys.Lease(d, v)).Err()
 }
 
 // Switch makes version v of a dataset the serving one, atomically, and
@@ -403,6 +428,45 @@ func (r *Repository) CollectOld(ctx context.Context, d Dataset) (versions int, k
 		v, perr := strconv.ParseInt(m, 10, 64)
 		if perr != nil || v >= cur {
 			continue
+		}
+		n, err := r.DropVersion(ctx, d, v)
+		keys += n
+		if err != nil {
+			return versions, keys, err
+		}
+		versions++
+	}
+	return versions, keys, nil
+}
+
+// CollectOrphans drops the versions of a dataset that are not serving and
+// whose writer is gone (no lease): what a killed import (SIGKILL, OOM) left
+// behind. With old, versions older than the serving one go too, leased or
+// not (they can never serve again: Switch only moves forward); without it
+// only newer ones. A version whose lease is alive is being written by a
+// concurrent import and stays.
+func (r *Repository) CollectOrphans(ctx context.Context, d Dataset, old bool) (versions int, keys int64, err error) {
+	cur, err := r.CurrentVersion(ctx, d)
+	if err != nil {
+		return 0, 0, err
+	}
+	members, err := r.rdb.ZRange(ctx, r.keys.Versions(d), 0, -1).Result()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range members {
+		v, perr := strconv.ParseInt(m, 10, 64)
+		if perr != nil || v == cur || (v < cur && !old) {
+			continue
+		}
+		if v > cur {
+			live, err := r.rdb.Exists(ctx, r.keys.Lease(d, v)).Result()
+			if err != nil {
+				return versions, keys, err
+			}
+			if live > 0 {
+				continue
+			}
 		}
 		n, err := r.DropVersion(ctx, d, v)
 		keys += n

@@ -2,8 +2,14 @@ package importer
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
 	"strings"
 	"testing"
+
+	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
 // TestErrorsNeverEchoPersonalDataOrHugeValues: a shifted column puts a
@@ -80,5 +86,158 @@ func TestOverlongFieldsAreRejectedWithTheirRow(t *testing.T) {
 		if got := sum.Errors[i]; got.Line != w.line || got.Field != w.field {
 			t.Errorf("error %d = %q, want line %d field %s", i, got.Error(), w.line, w.field)
 		}
+	}
+}
+
+func sampleHead(t *testing.T, rows int) string {
+	t.Helper()
+	b, err := os.ReadFile(samplePath("customers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	return strings.Join(lines[:1+rows], "")
+}
+
+func importSample(t *testing.T, im *Importer) Summary {
+	t.Helper()
+	f, err := os.Open(samplePath("customers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sum, err := im.Customers(context.Background(), Source{R: f})
+	if err != nil {
+		t.Fatalf("%v: %v", err, sum.Errors)
+	}
+	return sum
+}
+
+// TestShrinkingDatasetIsRefusedUnlessForced: 6 rows do not replace 30
+// silently; the refusal names both counts and --force, the old data keeps
+// serving, and Force replaces it.
+func TestShrinkingDatasetIsRefusedUnlessForced(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	first := importSample(t, e.importer(t, 0))
+	sum, err := e.importer(t, 0).Customers(ctx, Source{R: strings.NewReader(sampleHead(t, 6))})
+	if !errors.Is(err, ErrShrink) || sum.Switched {
+		t.Fatalf("6 rows over 30: %+v, %v", sum, err)
+	}
+	for _, want := range []string{"6 rows", "the 30 of serving version", "--force", "--max-shrink 0.5"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q does not say %q", err, want)
+		}
+	}
+	if cur, _ := e.repo.CurrentVersion(ctx, seg.DatasetCustomers); cur != first.Version {
+		t.Fatalf("serving %d after the refusal, want %d", cur, first.Version)
+	}
+	// Within the configured share: 20 of 30 loses a third.
+	im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxShrink: 0.4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := im.Customers(ctx, Source{R: strings.NewReader(sampleHead(t, 20))}); err != nil || !sum.Switched {
+		t.Fatalf("20 rows over 30 with max shrink 0.4: %+v, %v", sum, err)
+	}
+	im, err = New(Options{Repository: e.repo, Rules: e.rules, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := im.Customers(ctx, Source{R: strings.NewReader(sampleHead(t, 6))}); err != nil || !sum.Switched || sum.Imported != 6 {
+		t.Fatalf("forced: %+v, %v", sum, err)
+	}
+}
+
+// TestKilledImportIsCollectedButALiveOneIsNot: a version whose writer was
+// killed (its lease gone) is collected before the next import writes, while
+// a version another import is writing right now (lease alive) stays.
+func TestKilledImportIsCollectedButALiveOneIsNot(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	d := seg.DatasetCustomers
+	partial := func() int64 {
+		v, err := e.repo.NewVersion(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := e.repo.Keys().Base(d, v)
+		for b := range 50 {
+			e.rdb.HSet(ctx, seg.BucketKey(base, seg.CustBucketPrefix, b), "X", "partial")
+		}
+		return v
+	}
+	killed := partial()
+	if err := e.rdb.Del(ctx, e.repo.Keys().Lease(d, killed)).Err(); err != nil { // SIGKILL: no heartbeat
+		t.Fatal(err)
+	}
+	live := partial()
+
+	versions, keys, err := e.repo.CollectOrphans(ctx, d, false)
+	if err != nil || versions != 1 || keys != 50 {
+		t.Fatalf("CollectOrphans = %d versions, %d keys, %v; want the killed one only", versions, keys, err)
+	}
+	if n, _ := e.rdb.Exists(ctx, seg.BucketKey(e.repo.Keys().Base(d, live), seg.CustBucketPrefix, 0)).Result(); n != 1 {
+		t.Fatal("the version being written was collected")
+	}
+
+	// An import collects a killed one before it writes.
+	killed2 := partial()
+	e.rdb.Del(ctx, e.repo.Keys().Lease(d, killed2))
+	e.rdb.Del(ctx, e.repo.Keys().Lease(d, live)) // that writer died too
+	im := e.importer(t, 0)
+	im.o.KeepOld = true
+	sum := importSample(t, im)
+	if sum.CollectedVersions != 2 || sum.CollectedKeys != 100 {
+		t.Fatalf("import collected %d versions, %d keys; want the 2 orphans", sum.CollectedVersions, sum.CollectedKeys)
+	}
+	if n, _ := e.rdb.Exists(ctx, e.repo.Keys().Lease(d, sum.Version)).Result(); n != 0 {
+		t.Fatal("the finished import kept its lease")
+	}
+}
+
+// switchOnRead switches another version of the dataset in the middle of an
+// import's reading: two imports at once, the other one winning.
+type switchOnRead struct {
+	e     *env
+	won   int64
+	fired bool
+}
+
+func (s *switchOnRead) Read([]byte) (int, error) {
+	if !s.fired {
+		s.fired = true
+		ctx := context.Background()
+		v, err := s.e.repo.NewVersion(ctx, seg.DatasetCustomers)
+		if err == nil {
+			_, err = s.e.repo.Switch(ctx, seg.DatasetCustomers, v+1000) // far ahead of the loser
+		}
+		if err != nil {
+			return 0, err
+		}
+		s.won = v + 1000
+	}
+	return 0, io.EOF
+}
+
+// TestConcurrentImportLoserNamesTheWinner: the import that loses the race
+// reports the version actually serving, not the one it started from.
+func TestConcurrentImportLoserNamesTheWinner(t *testing.T) {
+	e := newEnv(t)
+	first := importSample(t, e.importer(t, 0))
+	other := &switchOnRead{e: e}
+	im, err := New(Options{Repository: e.repo, Rules: e.rules, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := im.Customers(context.Background(), Source{R: io.MultiReader(strings.NewReader(sampleHead(t, 30)), other)})
+	if !errors.Is(err, seg.ErrStaleVersion) || sum.Switched {
+		t.Fatalf("loser: %+v, %v", sum, err)
+	}
+	if sum.Previous != first.Version || sum.Serving != other.won {
+		t.Fatalf("loser's summary: previous %d serving %d; want %d and the winner %d", sum.Previous, sum.Serving, first.Version, other.won)
+	}
+	if want := fmt.Sprintf("version %d serving", other.won); !strings.Contains(sum.String(), want) {
+		t.Fatalf("summary %q does not say %q", sum.String(), want)
 	}
 }

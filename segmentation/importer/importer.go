@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
@@ -25,7 +26,12 @@ import (
 var (
 	ErrTooManyErrors = errors.New("too many bad rows")
 	ErrEmpty         = errors.New("no valid row: refusing to replace the serving dataset with an empty one")
+	ErrShrink        = errors.New("the new dataset is much smaller than the serving one")
 )
+
+// DefaultMaxShrink is the share of the serving customers a new dataset may
+// lose without --force.
+const DefaultMaxShrink = 0.5
 
 // Options configures an Importer.
 type Options struct {
@@ -58,6 +64,16 @@ type Options struct {
 	AllowEmpty bool
 	// KeepOld skips deleting the replaced versions after the switch.
 	KeepOld bool
+	// MaxShrink is the share (0 to 1) of the serving customers dataset's
+	// rows a new one may lose; a bigger loss is refused unless Force.
+	// 0 means DefaultMaxShrink; 1 never refuses. Tickets and incidents
+	// shrink legitimately (tickets close, outages end) and are not checked.
+	MaxShrink float64
+	// Force replaces the dataset however much it shrinks.
+	Force bool
+	// LeaseTTL is the lease of the version being written (default
+	// segmentation.DefaultLeaseTTL), renewed every third of it.
+	LeaseTTL time.Duration
 	// Progress, when set, is called every ProgressInterval (default 200 ms)
 	// and once at the end.
 	Progress         func(Progress)
@@ -101,11 +117,14 @@ type Summary struct {
 	Dataset  seg.Dataset `json:"dataset"`
 	Version  int64       `json:"version"`
 	Previous int64       `json:"previous_version"`
-	Switched bool        `json:"switched"`
-	Rows     int64       `json:"rows"`
-	Imported int64       `json:"imported"`
-	Bad      int64       `json:"bad"`
-	Errors   []RowError  `json:"errors,omitempty"` // the first KeepErrors, by line
+	// Serving is the version serving when the import ended: this one when
+	// switched, else whichever another import switched to meanwhile.
+	Serving  int64      `json:"serving_version"`
+	Switched bool       `json:"switched"`
+	Rows     int64      `json:"rows"`
+	Imported int64      `json:"imported"`
+	Bad      int64      `json:"bad"`
+	Errors   []RowError `json:"errors,omitempty"` // the first KeepErrors, by line
 	// Keys counts the entries written: hash fields of the customer buckets
 	// (a record, a number or a service ID each), ticket or incident hashes.
 	Keys int64 `json:"keys_written"`
@@ -129,7 +148,7 @@ func (s Summary) Rate() float64 {
 func (s Summary) String() string {
 	state := fmt.Sprintf("switched %s to version %d (was %d)", s.Dataset, s.Version, s.Previous)
 	if !s.Switched {
-		state = fmt.Sprintf("ABORTED, %s version %d still serving", s.Dataset, s.Previous)
+		state = fmt.Sprintf("ABORTED, %s version %d serving", s.Dataset, s.Serving)
 	}
 	return fmt.Sprintf("%s: %d rows, %d imported, %d bad, %d entries in %s (%.0f rows/s); %s",
 		s.Dataset, s.Rows, s.Imported, s.Bad, s.Keys, s.Elapsed.Round(time.Millisecond), s.Rate(), state)
@@ -157,6 +176,15 @@ func New(o Options) (*Importer, error) {
 	}
 	if o.KeepErrors <= 0 {
 		o.KeepErrors = 100
+	}
+	if o.MaxShrink == 0 {
+		o.MaxShrink = DefaultMaxShrink
+	}
+	if o.MaxShrink < 0 || o.MaxShrink > 1 {
+		return nil, fmt.Errorf("importer: max shrink %v is not a share between 0 and 1", o.MaxShrink)
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = seg.DefaultLeaseTTL
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = 200 * time.Millisecond
@@ -217,16 +245,27 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	repo := im.o.Repository
 	log := im.o.Logger.With().Str("dataset", string(sp.dataset)).Logger()
 
+	// What killed imports left behind goes first: under maxmemory it would
+	// make this import fail too.
+	sum.CollectedVersions, sum.CollectedKeys, err = repo.CollectOrphans(ctx, sp.dataset, !im.o.KeepOld)
+	if err != nil {
+		return sum, fmt.Errorf("%s: collect orphaned versions: %w", sp.dataset, err)
+	}
+	if sum.CollectedVersions > 0 {
+		log.Info().Int("versions", sum.CollectedVersions).Int64("keys", sum.CollectedKeys).Msg("orphaned dataset versions collected")
+	}
 	prev, err := repo.CurrentVersion(ctx, sp.dataset)
 	if err != nil {
 		return sum, fmt.Errorf("%s: read serving version: %w", sp.dataset, err)
 	}
-	sum.Previous = prev
-	version, err := repo.NewVersion(ctx, sp.dataset)
+	sum.Previous, sum.Serving = prev, prev
+	version, err := repo.NewVersion(ctx, sp.dataset, im.o.LeaseTTL)
 	if err != nil {
 		return sum, err
 	}
 	sum.Version = version
+	stopLease := im.keepLease(context.WithoutCancel(ctx), sp.dataset, version, log)
+	defer stopLease()
 	base := repo.Keys().Base(sp.dataset, version)
 	buckets := 0
 	if sp.dataset == seg.DatasetCustomers {
@@ -544,24 +583,87 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		err = fmt.Errorf("%s: %w", sp.dataset, ErrEmpty)
 	}
 	if err == nil {
+		err = im.checkShrink(context.WithoutCancel(ctx), sp.dataset, prev, sum.Imported)
+	}
+	if err == nil {
+		err = repo.Client().HSet(context.WithoutCancel(ctx), base+seg.MetaSuffix, seg.MetaRows, sum.Imported).Err()
+	}
+	if err == nil {
 		_, err = repo.Switch(context.WithoutCancel(ctx), sp.dataset, version)
 	}
 	sum.Elapsed = time.Since(start)
 	progress(true)
 	if err != nil {
 		im.abort(context.WithoutCancel(ctx), sp.dataset, version, log)
-		log.Warn().Err(err).Int64("version", version).Int64("serving", prev).Msg("import aborted, previous dataset still serving")
+		// Another import may have switched meanwhile: name what serves now.
+		if cur, cerr := repo.CurrentVersion(context.WithoutCancel(ctx), sp.dataset); cerr == nil {
+			sum.Serving = cur
+		}
+		log.Warn().Err(err).Int64("version", version).Int64("serving", sum.Serving).Msg("import aborted, dataset not switched")
 		return sum, err
 	}
-	sum.Switched = true
+	sum.Switched, sum.Serving = true, version
 	log.Info().Int64("version", version).Int64("previous", prev).Int64("rows", sum.Imported).Int64("bad", sum.Bad).Msg("dataset switched")
 	if !im.o.KeepOld {
-		sum.CollectedVersions, sum.CollectedKeys, err = repo.CollectOld(context.WithoutCancel(ctx), sp.dataset)
+		n, k, err := repo.CollectOld(context.WithoutCancel(ctx), sp.dataset)
+		sum.CollectedVersions += n
+		sum.CollectedKeys += k
 		if err != nil { // the new data serves; old keys wait for the next import
 			log.Warn().Err(err).Msg("old dataset versions not fully deleted")
 		}
 	}
 	return sum, nil
+}
+
+// keepLease renews the lease of the version being written until the
+// returned stop is called, which also releases it.
+func (im *Importer) keepLease(ctx context.Context, d seg.Dataset, v int64, log zerolog.Logger) (stop func()) {
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(im.o.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := im.o.Repository.Heartbeat(ctx, d, v, im.o.LeaseTTL); err != nil {
+					log.Warn().Err(err).Int64("version", v).Msg("lease not renewed: a collector may take this version for an orphan")
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+		if err := im.o.Repository.ReleaseLease(ctx, d, v); err != nil {
+			log.Debug().Err(err).Int64("version", v).Msg("lease not released; it expires")
+		}
+	}
+}
+
+// checkShrink refuses a customers dataset that loses more than MaxShrink
+// of the serving one's rows, unless Force. A serving version written before
+// row counts were recorded is not checked.
+func (im *Importer) checkShrink(ctx context.Context, d seg.Dataset, serving, rows int64) error {
+	if d != seg.DatasetCustomers || serving == 0 || im.o.Force {
+		return nil
+	}
+	repo := im.o.Repository
+	had, err := repo.Client().HGet(ctx, repo.Keys().Base(d, serving)+seg.MetaSuffix, seg.MetaRows).Int64()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: read the row count of serving version %d: %w", d, serving, err)
+	}
+	if float64(rows) >= float64(had)*(1-im.o.MaxShrink) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w: %d rows would replace the %d of serving version %d, a loss of more than %.0f%% (--max-shrink %g); rerun with --force to replace it anyway",
+		d, ErrShrink, rows, had, serving, 100*im.o.MaxShrink, im.o.MaxShrink)
 }
 
 // abort deletes the partial version; on failure the next successful import
