@@ -241,3 +241,83 @@ func TestConcurrentImportLoserNamesTheWinner(t *testing.T) {
 		t.Fatalf("summary %q does not say %q", sum.String(), want)
 	}
 }
+
+// TestTicketsAreCheckedAgainstCustomersAndTime: a ticket for a service no
+// serving customer owns, or with its eta before its last update, is a bad
+// row; a duplicate ticket is reported under service_id.
+func TestTicketsAreCheckedAgainstCustomersAndTime(t *testing.T) {
+	e := newEnv(t)
+	importSample(t, e.importer(t, 0))
+	tickets := "service_id,ticket_id,status,updated_at,eta\n" +
+		"470301000101,IN1,open,2026-11-27T08:00:00+07:00,2026-11-27T12:00:00+07:00\n" +
+		"999999999999,IN2,open,2026-11-27T08:00:00+07:00,\n" +
+		"470301000201,IN3,open,2026-11-27T08:00:00+07:00,2026-11-27T07:59:00+07:00\n" +
+		"470301000101,IN4,open,2026-11-27T09:00:00+07:00,\n"
+	sum, err := e.importer(t, 5).Tickets(context.Background(), Source{R: strings.NewReader(tickets)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		line       int
+		field, has string
+	}{
+		{3, "service_id", "unknown service"},
+		{4, "eta", "before updated_at"},
+		{5, "service_id", "duplicate: already on line 2"},
+	}
+	if sum.Imported != 1 || len(sum.Errors) != len(want) {
+		t.Fatalf("tickets: %+v", sum)
+	}
+	for i, w := range want {
+		if got := sum.Errors[i]; got.Line != w.line || got.Field != w.field || !strings.Contains(got.Reason, w.has) {
+			t.Errorf("error %d = %q, want line %d field %s with %q", i, got.Error(), w.line, w.field, w.has)
+		}
+	}
+}
+
+// TestIncidentPromptMustBeInTheManifest: a path or an unknown prompt id
+// would be played as a sound name; both are bad rows.
+func TestIncidentPromptMustBeInTheManifest(t *testing.T) {
+	e := newEnv(t)
+	im, err := New(Options{Repository: e.repo, Rules: e.rules, MaxErrors: 5,
+		Prompts: map[string]bool{"incident-indihome-jakarta-olt": true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	incidents := "product,region,prompt,started_at,expected_end\n" +
+		"indihome,jakarta,incident-indihome-jakarta-olt,2026-11-27T08:00:00+07:00,\n" +
+		"indihome,bandung,../../../../etc/passwd,2026-11-27T08:00:00+07:00,\n" +
+		"indihome,medan,incident-not-recorded,2026-11-27T08:00:00+07:00,\n" +
+		"indihome,jakarta,incident-indihome-jakarta-olt,2026-11-27T09:00:00+07:00,\n"
+	sum, err := im.Incidents(context.Background(), Source{R: strings.NewReader(incidents)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		line       int
+		field, has string
+	}{
+		{3, "prompt", "is not a prompt id"},
+		{4, "prompt", "not in the prompt manifest"},
+		{5, "region", "duplicate: already on line 2"},
+	}
+	if sum.Imported != 1 || len(sum.Errors) != len(want) {
+		t.Fatalf("incidents: %+v", sum)
+	}
+	for i, w := range want {
+		if got := sum.Errors[i]; got.Line != w.line || got.Field != w.field || !strings.Contains(got.Reason, w.has) {
+			t.Errorf("error %d = %q, want line %d field %s with %q", i, got.Error(), w.line, w.field, w.has)
+		}
+	}
+}
+
+// TestOverlongJSONLineNamesTheLimit: a row longer than the reader takes
+// says which line and what the limit is, not "token too long".
+func TestOverlongJSONLineNamesTheLimit(t *testing.T) {
+	e := newEnv(t)
+	data := `{"service_id":"470301000101","ticket_id":"` + strings.Repeat("x", MaxJSONLine) + `"}` + "\n"
+	_, err := e.importer(t, 5).Tickets(context.Background(), Source{R: strings.NewReader(data), Format: FormatJSONL})
+	if err == nil || !strings.Contains(err.Error(), "line 1: longer than 4194304 bytes (4 MiB)") || strings.Contains(err.Error(), "token too long") {
+		t.Fatalf("%v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,10 @@ type Options struct {
 	MaxShrink float64
 	// Force replaces the dataset however much it shrinks.
 	Force bool
+	// Prompts is the set of known prompt ids (the prompt manifest); an
+	// incident naming another prompt is a bad row. Nil checks only that the
+	// prompt is shaped like an id.
+	Prompts map[string]bool
 	// LeaseTTL is the lease of the version being written (default
 	// segmentation.DefaultLeaseTTL), renewed every third of it.
 	LeaseTTL time.Duration
@@ -283,6 +288,16 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 			return sum, fmt.Errorf("%s: write version %d: %w", sp.dataset, version, err)
 		}
 	}
+	var services serviceCheck
+	if sp.dataset == seg.DatasetTickets {
+		if services, err = im.serviceCheck(ctx); err != nil {
+			im.abort(context.WithoutCancel(ctx), sp.dataset, version, log)
+			return sum, fmt.Errorf("%s: %w", sp.dataset, err)
+		}
+		if services.version == 0 {
+			log.Warn().Msg("no bucketed customers dataset serving: tickets' service IDs not checked")
+		}
+	}
 	log.Info().Int64("version", version).Int64("serving", prev).Msg("import started")
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -394,7 +409,7 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			val := &validator{rules: im.o.Rules, num: im.num, seed: seed, buckets: buckets}
+			val := &validator{rules: im.o.Rules, num: im.num, seed: seed, buckets: buckets, prompts: im.o.Prompts}
 			for j := range jobs {
 				var v validated
 				v.items = make([]item, 0, len(j.rows))
@@ -409,6 +424,12 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 						continue
 					}
 					v.items = append(v.items, it)
+				}
+				if services.version > 0 && len(v.items) > 0 {
+					var err error
+					if v.items, err = services.filter(ctx, repo, v.items, &v.errs); err != nil {
+						fail(fmt.Errorf("%s: check services against customers version %d: %w", sp.dataset, services.version, err))
+					}
 				}
 				j.fut <- v
 			}
@@ -507,7 +528,11 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 								owner.release(it.keys[j].h)
 							}
 						}
-						addErr(RowError{Line: it.line, Field: k.kind.field(), Reason: fmt.Sprintf("duplicate: already on line %d", l)})
+						field := k.kind.field()
+						if k.kind == kindHash {
+							field = sp.keyField
+						}
+						addErr(RowError{Line: it.line, Field: field, Reason: fmt.Sprintf("duplicate: already on line %d", l)})
 						dup = true
 						break
 					}
@@ -664,6 +689,53 @@ func (im *Importer) checkShrink(ctx context.Context, d seg.Dataset, serving, row
 	}
 	return fmt.Errorf("%s: %w: %d rows would replace the %d of serving version %d, a loss of more than %.0f%% (--max-shrink %g); rerun with --force to replace it anyway",
 		d, ErrShrink, rows, had, serving, 100*im.o.MaxShrink, im.o.MaxShrink)
+}
+
+// serviceCheck tests tickets' service IDs against the serving customers
+// dataset: a ticket for a service no customer owns could never be read out
+// to a caller. version 0: nothing to check against (no customers imported,
+// or a version written before buckets), the check is skipped.
+type serviceCheck struct {
+	version int64
+	buckets int
+}
+
+func (im *Importer) serviceCheck(ctx context.Context) (serviceCheck, error) {
+	repo := im.o.Repository
+	v, err := repo.CurrentVersion(ctx, seg.DatasetCustomers)
+	if err != nil || v == 0 {
+		return serviceCheck{}, err
+	}
+	n, err := repo.CustomerBuckets(ctx, v)
+	if err != nil || n == 0 {
+		return serviceCheck{}, err
+	}
+	return serviceCheck{version: v, buckets: n}, nil
+}
+
+// filter drops the tickets whose service ID is in no customer of the
+// serving version, with a row error each; one pipeline per batch.
+func (sc serviceCheck) filter(ctx context.Context, repo *seg.Repository, items []item, errs *[]RowError) ([]item, error) {
+	base := repo.Keys().Base(seg.DatasetCustomers, sc.version)
+	pipe := repo.Client().Pipeline()
+	cmds := make([]*redis.BoolCmd, len(items))
+	for i, it := range items {
+		sid := strings.TrimPrefix(it.hash, seg.TicketPrefix)
+		cmds[i] = pipe.HExists(ctx, seg.BucketKey(base, seg.SIDBucketPrefix, seg.Bucket(sid, sc.buckets)), sid)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return items, err
+	}
+	kept := items[:0]
+	for i, it := range items {
+		if cmds[i].Val() {
+			kept = append(kept, it)
+			continue
+		}
+		*errs = append(*errs, RowError{Line: it.line, Field: "service_id",
+			Reason: fmt.Sprintf("unknown service: no customer of the serving customers version %d has it", sc.version)})
+	}
+	return kept, nil
 }
 
 // abort deletes the partial version; on failure the next successful import

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"hash/maphash"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -77,7 +78,11 @@ type validator struct {
 	seed    maphash.Seed
 	buckets int
 	buf     []byte
+	prompts map[string]bool // known prompt ids; nil: only their form is checked
 }
+
+// promptName is the form of a prompt id (deployments/asterisk/sounds).
+var promptName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 func (v *validator) key(kind keyKind, s string) ukey {
 	k := ukey{s: s, kind: kind, h: maphash.String(v.seed, s) ^ uint64(kind)*0x9e3779b97f4a7c15}
@@ -93,6 +98,9 @@ type spec struct {
 	columns  []string
 	required []string
 	validate func(v *validator, r rawRow) (item, *RowError)
+	// keyField names the column a duplicate hash key (tickets, incidents)
+	// is reported under.
+	keyField string
 }
 
 // Column lists (the CSV headers of the issue).
@@ -246,6 +254,7 @@ var ticketSpec = spec{
 	columns:  TicketColumns,
 	required: []string{"service_id", "ticket_id", "status", "updated_at"},
 	validate: validateTicket,
+	keyField: "service_id",
 }
 
 func validateTicket(v *validator, r rawRow) (item, *RowError) {
@@ -276,6 +285,9 @@ func validateTicket(v *validator, r rawRow) (item, *RowError) {
 		if err != nil {
 			return item{}, rowErr(r, col, 4, "%v", err)
 		}
+		if eta < updated {
+			return item{}, rowErr(r, col, 4, "before updated_at")
+		}
 		it.fields = append(it.fields, "eta", eta)
 	}
 	return it, nil
@@ -286,6 +298,7 @@ var incidentSpec = spec{
 	columns:  IncidentColumns,
 	required: []string{"product", "region", "prompt", "started_at"},
 	validate: validateIncident,
+	keyField: "region",
 }
 
 func validateIncident(v *validator, r rawRow) (item, *RowError) {
@@ -304,6 +317,12 @@ func validateIncident(v *validator, r rawRow) (item, *RowError) {
 		if err := checkID(region, 64); err != "" {
 			return item{}, rowErr(r, col, 1, "%s", err)
 		}
+	}
+	if len(f[2]) > MaxPromptIDLen || !promptName.MatchString(f[2]) {
+		return item{}, rowErr(r, col, 2, "%s is not a prompt id (lower-case words joined by '-')", echo(f[2]))
+	}
+	if v.prompts != nil && !v.prompts[f[2]] {
+		return item{}, rowErr(r, col, 2, "%s is not in the prompt manifest", echo(f[2]))
 	}
 	started, err := parseTime(f[3])
 	if err != nil {

@@ -127,6 +127,9 @@ func (c *csvReader) next() (rawRow, error) {
 	return row, nil
 }
 
+// MaxJSONLine is the longest JSON Lines row read, in bytes.
+const MaxJSONLine = 4 << 20
+
 // jsonlReader reads one JSON object per line; list fields may be arrays or
 // ";"-separated strings, numbers are taken as their text.
 type jsonlReader struct {
@@ -138,7 +141,7 @@ type jsonlReader struct {
 
 func newJSONLReader(r io.Reader, columns []string) *jsonlReader {
 	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	s.Buffer(make([]byte, 64*1024), MaxJSONLine)
 	pos := make(map[string]int, len(columns))
 	for i, c := range columns {
 		pos[c] = i
@@ -175,6 +178,9 @@ func (j *jsonlReader) next() (rawRow, error) {
 		return row, nil
 	}
 	if err := j.s.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return rawRow{}, fmt.Errorf("line %d: longer than %d bytes (%d MiB), the limit of a JSON Lines row", j.line+1, MaxJSONLine, MaxJSONLine>>20)
+		}
 		return rawRow{}, fmt.Errorf("line %d: %w", j.line+1, err)
 	}
 	return rawRow{}, io.EOF
