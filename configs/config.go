@@ -4,7 +4,10 @@
 // message names the file and the key.
 package configs
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Config is the whole configuration of one tenesa-ivr instance.
 type Config struct {
@@ -20,6 +23,9 @@ type Config struct {
 	// Regions maps a customer region (from the CRM) to its time zone
 	// (WIB|WITA|WIT), for the greeting band.
 	Regions map[string]string `mapstructure:"regions"`
+	// RegionAliases maps the other spellings CRM exports use for a region
+	// (codes such as JAP, BDG) to its name in Regions; case-insensitive.
+	RegionAliases map[string]string `mapstructure:"region_aliases"`
 	IVR     IVR               `mapstructure:"ivr"`
 	Routing Routing           `mapstructure:"routing"`
 	Handoff Handoff           `mapstructure:"handoff"`
@@ -252,4 +258,19 @@ type RuleMatch struct {
 type Handoff struct {
 	Endpoint    string        `mapstructure:"endpoint"`
 	RingTimeout time.Duration `mapstructure:"ring_timeout"`
+}
+
+// RegionNames maps every lower-case region name and alias to the region's
+// name in Regions: the table the importer canonicalises CRM regions with.
+func (c *Config) RegionNames() map[string]string {
+	out := make(map[string]string, len(c.Regions)+len(c.RegionAliases))
+	for r := range c.Regions {
+		out[strings.ToLower(r)] = strings.ToLower(r)
+	}
+	for alias, r := range c.RegionAliases {
+		if _, ok := c.Regions[strings.ToLower(r)]; ok {
+			out[strings.ToLower(alias)] = strings.ToLower(r)
+		}
+	}
+	return out
 }
