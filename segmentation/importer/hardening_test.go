@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
@@ -319,5 +321,49 @@ func TestOverlongJSONLineNamesTheLimit(t *testing.T) {
 	_, err := e.importer(t, 5).Tickets(context.Background(), Source{R: strings.NewReader(data), Format: FormatJSONL})
 	if err == nil || !strings.Contains(err.Error(), "line 1: longer than 4194304 bytes (4 MiB)") || strings.Contains(err.Error(), "token too long") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestRegionCodesResolveToTheirRegion: CRM exports carry codes ("JAP",
+// "Bdg"); with the default config's regions and region_aliases they are
+// stored under the region's name, whose zone the greeting finds (a
+// Jayapura customer is greeted in WIT, not in the line's WIB). Values in no
+// region or alias are counted and a few listed.
+func TestRegionCodesResolveToTheirRegion(t *testing.T) {
+	e := newEnv(t)
+	cfg, err := configs.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := New(Options{Repository: e.repo, Rules: e.rules, Regions: cfg.RegionNames()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv := "customer_id,name,segment,tier,language,region,products,phones,service_ids,account_manager\n" +
+		"R-1,PT Satu,DES,gold,id,JAP,data_internet,0967-555-001,900000000001,\n" +
+		"R-2,PT Dua,DES,gold,id,Bdg,data_internet,022-555-0002,900000000002,\n" +
+		"R-3,PT Tiga,DES,gold,id,Jakarta,data_internet,021-555-0003,900000000003,\n" +
+		"R-4,PT Empat,DES,gold,id,Atlantis,data_internet,021-555-0004,900000000004,\n" +
+		"R-5,PT Lima,DES,gold,id,Mordor,data_internet,021-555-0005,900000000005,\n" +
+		"R-6,PT Enam,DES,gold,id,atlantis,data_internet,021-555-0006,900000000006,\n"
+	sum, err := im.Customers(context.Background(), Source{R: strings.NewReader(csv)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Imported != 6 || sum.UnmappedRegions != 3 || !slices.Equal(sum.UnmappedRegionValues, []string{`"atlantis"`, `"mordor"`}) {
+		t.Fatalf("summary %+v", sum)
+	}
+	if !strings.Contains(sum.String(), `3 rows with a region not in regions or region_aliases ("atlantis", "mordor")`) {
+		t.Fatalf("summary line %q", sum.String())
+	}
+	for _, c := range []struct{ sid, region, zone string }{
+		{"900000000001", "jayapura", "WIT"},
+		{"900000000002", "bandung", "WIB"},
+		{"900000000003", "jakarta", "WIB"},
+	} {
+		r, err := e.res.BySID(context.Background(), c.sid)
+		if err != nil || r.Customer == nil || r.Customer.Region != c.region || cfg.Regions[r.Customer.Region] != c.zone {
+			t.Fatalf("%s: %+v, %v; want region %s in %s", c.sid, r.Customer, err, c.region, c.zone)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -76,6 +77,12 @@ type Options struct {
 	// incident naming another prompt is a bad row. Nil checks only that the
 	// prompt is shaped like an id.
 	Prompts map[string]bool
+	// Regions maps every lower-case region name and alias to the region's
+	// name (configs.Config.RegionNames): customer and incident regions are
+	// stored under that name, so that a code such as "JAP" finds its time
+	// zone. Values it lacks are kept as given and reported in the Summary.
+	// Nil leaves regions as given (lower-cased) and reports nothing.
+	Regions map[string]string
 	// LeaseTTL is the lease of the version being written (default
 	// segmentation.DefaultLeaseTTL), renewed every third of it.
 	LeaseTTL time.Duration
@@ -136,6 +143,11 @@ type Summary struct {
 	// Buckets is the bucket count of a customers version (see segmentation).
 	Buckets int           `json:"buckets,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// UnmappedRegions counts the rows whose region is in no region or alias
+	// of the config (their callers are greeted in the line's time zone);
+	// UnmappedRegionValues lists a few of those values, quoted as errors are.
+	UnmappedRegions      int64    `json:"unmapped_regions,omitempty"`
+	UnmappedRegionValues []string `json:"unmapped_region_values,omitempty"`
 	// Collected is how many old versions (and keys) were deleted.
 	CollectedVersions int   `json:"collected_versions"`
 	CollectedKeys     int64 `json:"collected_keys"`
@@ -155,8 +167,12 @@ func (s Summary) String() string {
 	if !s.Switched {
 		state = fmt.Sprintf("ABORTED, %s version %d serving", s.Dataset, s.Serving)
 	}
-	return fmt.Sprintf("%s: %d rows, %d imported, %d bad, %d entries in %s (%.0f rows/s); %s",
-		s.Dataset, s.Rows, s.Imported, s.Bad, s.Keys, s.Elapsed.Round(time.Millisecond), s.Rate(), state)
+	regions := ""
+	if s.UnmappedRegions > 0 {
+		regions = fmt.Sprintf("; %d rows with a region not in regions or region_aliases (%s)", s.UnmappedRegions, strings.Join(s.UnmappedRegionValues, ", "))
+	}
+	return fmt.Sprintf("%s: %d rows, %d imported, %d bad, %d entries in %s (%.0f rows/s); %s%s",
+		s.Dataset, s.Rows, s.Imported, s.Bad, s.Keys, s.Elapsed.Round(time.Millisecond), s.Rate(), state, regions)
 }
 
 // Importer writes datasets.
@@ -304,6 +320,7 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	defer cancel(nil)
 
 	var rows, bad, imported, keys atomic.Int64
+	unmapped := &unmappedRegions{}
 	var errMu sync.Mutex
 	var rowErrs []RowError
 	// Only the committer adds errors, in input order: keeping the first
@@ -409,7 +426,8 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			val := &validator{rules: im.o.Rules, num: im.num, seed: seed, buckets: buckets, prompts: im.o.Prompts}
+			val := &validator{rules: im.o.Rules, num: im.num, seed: seed, buckets: buckets, prompts: im.o.Prompts,
+				regions: im.o.Regions, unmapped: unmapped}
 			for j := range jobs {
 				var v validated
 				v.items = make([]item, 0, len(j.rows))
@@ -602,6 +620,7 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	sort.SliceStable(rowErrs, func(i, j int) bool { return rowErrs[i].Line < rowErrs[j].Line })
 	sum.Rows, sum.Bad, sum.Imported, sum.Keys = rows.Load(), bad.Load(), imported.Load(), keys.Load()
 	sum.Errors = rowErrs
+	sum.UnmappedRegions, sum.UnmappedRegionValues = unmapped.report()
 
 	err = context.Cause(ctx)
 	if err == nil && sum.Imported == 0 && !im.o.AllowEmpty {
@@ -689,6 +708,33 @@ func (im *Importer) checkShrink(ctx context.Context, d seg.Dataset, serving, row
 	}
 	return fmt.Errorf("%s: %w: %d rows would replace the %d of serving version %d, a loss of more than %.0f%% (--max-shrink %g); rerun with --force to replace it anyway",
 		d, ErrShrink, rows, had, serving, 100*im.o.MaxShrink, im.o.MaxShrink)
+}
+
+// unmappedRegions gathers the region values the region table lacks.
+type unmappedRegions struct {
+	mu     sync.Mutex
+	n      int64
+	values []string
+}
+
+// maxUnmappedValues is how many distinct unmapped region values a Summary lists.
+const maxUnmappedValues = 5
+
+func (u *unmappedRegions) add(region string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.n++
+	if len(u.values) < maxUnmappedValues {
+		if e := echo(region); !slices.Contains(u.values, e) {
+			u.values = append(u.values, e)
+		}
+	}
+}
+
+func (u *unmappedRegions) report() (int64, []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.n, slices.Clone(u.values)
 }
 
 // serviceCheck tests tickets' service IDs against the serving customers

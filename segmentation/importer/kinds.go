@@ -79,6 +79,25 @@ type validator struct {
 	buckets int
 	buf     []byte
 	prompts map[string]bool // known prompt ids; nil: only their form is checked
+	// regions: lower-case region or alias → region name; nil: as given.
+	regions  map[string]string
+	unmapped *unmappedRegions
+}
+
+// region returns the name a (lower-case) region is stored under, and
+// records a value the table lacks; called once a row is otherwise valid
+// (a row the committer then rejects as a duplicate still counts).
+func (v *validator) region(r string) string {
+	if v.regions == nil || r == seg.AllRegions {
+		return r
+	}
+	if name, ok := v.regions[r]; ok {
+		return name
+	}
+	if v.unmapped != nil {
+		v.unmapped.add(r)
+	}
+	return r
 }
 
 // promptName is the form of a prompt id (deployments/asterisk/sounds).
@@ -223,6 +242,7 @@ func validateCustomer(v *validator, r rawRow) (item, *RowError) {
 		}
 		it.keys = append(it.keys, v.key(kindSID, s))
 	}
+	region = v.region(region)
 	c := seg.Customer{Name: f[cName], Segment: segment, Tier: tier, Language: lang, Region: region,
 		Products: products, AccountManager: f[cAccountManager]}
 	v.buf = seg.EncodeCustomer(v.buf[:0], &c)
@@ -328,6 +348,7 @@ func validateIncident(v *validator, r rawRow) (item, *RowError) {
 	if err != nil {
 		return item{}, rowErr(r, col, 3, "%v", err)
 	}
+	region = v.region(region)
 	it := item{line: r.line, hash: seg.IncidentPrefix + product + ":" + region,
 		fields: []any{"region", region, "prompt", f[2], "started_at", started}}
 	it.keys = []ukey{v.key(kindHash, it.hash)}
