@@ -26,9 +26,9 @@ type Config struct {
 	// RegionAliases maps the other spellings CRM exports use for a region
 	// (codes such as JAP, BDG) to its name in Regions; case-insensitive.
 	RegionAliases map[string]string `mapstructure:"region_aliases"`
-	IVR     IVR               `mapstructure:"ivr"`
-	Routing Routing           `mapstructure:"routing"`
-	Handoff Handoff           `mapstructure:"handoff"`
+	IVR           IVR               `mapstructure:"ivr"`
+	Routing       Routing           `mapstructure:"routing"`
+	Handoff       Handoff           `mapstructure:"handoff"`
 
 	// Source is the file the config was loaded from (DefaultsName when
 	// none); problems found after loading are reported under it.
