@@ -23,12 +23,13 @@ type Config struct {
 	// Regions maps a customer region (from the CRM) to its time zone
 	// (WIB|WITA|WIT), for the greeting band.
 	Regions map[string]string `mapstructure:"regions"`
+	IVR     IVR               `mapstructure:"ivr"`
+	Routing Routing           `mapstructure:"routing"`
+	Handoff Handoff           `mapstructure:"handoff"`
+
 	// RegionAliases maps the other spellings CRM exports use for a region
 	// (codes such as JAP, BDG) to its name in Regions; case-insensitive.
 	RegionAliases map[string]string `mapstructure:"region_aliases"`
-	IVR           IVR               `mapstructure:"ivr"`
-	Routing       Routing           `mapstructure:"routing"`
-	Handoff       Handoff           `mapstructure:"handoff"`
 
 	// Source is the file the config was loaded from (DefaultsName when
 	// none); problems found after loading are reported under it.
