@@ -4,7 +4,10 @@
 // message names the file and the key.
 package configs
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Config is the whole configuration of one tenesa-ivr instance.
 type Config struct {
@@ -27,6 +30,10 @@ type Config struct {
 	ACD ACD `mapstructure:"acd"`
 	// Agents declared in config (more may be created through the agent API).
 	Agents []Agent `mapstructure:"agents"`
+
+	// RegionAliases maps the other spellings CRM exports use for a region
+	// (codes such as JAP, BDG) to its name in Regions; case-insensitive.
+	RegionAliases map[string]string `mapstructure:"region_aliases"`
 
 	// Source is the file the config was loaded from (DefaultsName when
 	// none); problems found after loading are reported under it.
@@ -317,4 +324,19 @@ type RuleMatch struct {
 type Handoff struct {
 	Endpoint    string        `mapstructure:"endpoint"`
 	RingTimeout time.Duration `mapstructure:"ring_timeout"`
+}
+
+// RegionNames maps every lower-case region name and alias to the region's
+// name in Regions: the table the importer canonicalises CRM regions with.
+func (c *Config) RegionNames() map[string]string {
+	out := make(map[string]string, len(c.Regions)+len(c.RegionAliases))
+	for r := range c.Regions {
+		out[strings.ToLower(r)] = strings.ToLower(r)
+	}
+	for alias, r := range c.RegionAliases {
+		if _, ok := c.Regions[strings.ToLower(r)]; ok {
+			out[strings.ToLower(alias)] = strings.ToLower(r)
+		}
+	}
+	return out
 }

@@ -46,6 +46,14 @@ func (c *Config) validateFlow(v *validator, prompts PromptIDs) {
 		_, ok := TimeZones[zone]
 		v.check(ok, "regions."+region, fmt.Sprintf("%q is not one of WIB, WITA, WIT", zone))
 	}
+	for alias, region := range c.RegionAliases {
+		_, known := c.Regions[strings.ToLower(region)]
+		v.check(known, "region_aliases."+alias, fmt.Sprintf("%q is not a region of regions", region))
+		if zone, clash := c.Regions[strings.ToLower(alias)]; clash && known {
+			v.check(zone == c.Regions[strings.ToLower(region)], "region_aliases."+alias,
+				fmt.Sprintf("%q is in %s, but the alias is itself a region in %s", region, c.Regions[strings.ToLower(region)], zone))
+		}
+	}
 
 	ivr := c.IVR
 	v.positive("ivr.first_digit_timeout", ivr.FirstDigitTimeout)

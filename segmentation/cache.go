@@ -29,6 +29,7 @@ type cacheShard struct {
 
 type cacheEntry struct {
 	key     string    // the map key, kept to hand it out without allocating
+	found   string    // the key the answer is for when not key itself (an ambiguous number's reading)
 	cust    *Customer // nil: negative entry (unknown)
 	expires int64     // unix nanoseconds
 	version int64     // dataset version the answer came from
@@ -67,9 +68,9 @@ func (c *cache) get(key []byte, now int64, minVersion int64) (cacheEntry, bool) 
 	return e, true
 }
 
-// put stores an answer unless a newer dataset version is already known
+// put stores an answer (for the number or ID found, when not key) unless a newer dataset version is already known
 // (current is read under the shard lock, after which Purge clears the shard).
-func (c *cache) put(key string, cust *Customer, version int64, now int64, current func() int64) {
+func (c *cache) put(key, found string, cust *Customer, version int64, now int64, current func() int64) {
 	ttl := c.ttl
 	if cust == nil {
 		if c.negTTL <= 0 {
@@ -86,7 +87,11 @@ func (c *cache) put(key string, cust *Customer, version int64, now int64, curren
 	if _, exists := s.m[key]; !exists && len(s.m) >= c.perShard {
 		s.evict(now)
 	}
-	s.m[key] = cacheEntry{key: key, cust: cust, expires: now + int64(ttl), version: version}
+	e := cacheEntry{key: key, cust: cust, expires: now + int64(ttl), version: version}
+	if found != key {
+		e.found = found
+	}
+	s.m[key] = e
 }
 
 func (s *cacheShard) evict(now int64) {

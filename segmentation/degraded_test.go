@@ -2,6 +2,7 @@ package segmentation_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -113,20 +114,37 @@ func TestTrialFailureReopens(t *testing.T) {
 	}
 }
 
-// TestCallerHangsUp: a look-up whose own context ends returns that cause and
-// does not count against Redis.
-func TestCallerHangsUp(t *testing.T) {
+// TestCallerHangsUpIsCancelledNotDegraded: a look-up whose own context ends
+// (the caller hung up while Redis was slow) returns that cause, is observed
+// as "cancelled" rather than "degraded" (alerts on degradation must not fire
+// on hang-ups), and does not count against Redis in the breaker.
+func TestCallerHangsUpIsCancelledNotDegraded(t *testing.T) {
 	proxy := redistest.StartProxy(t, redistest.Addr())
-	f := newFixture(t, proxy.Addr(), func(o *seg.Options) { o.BreakerFailures = 1 })
+	f := newFixture(t, proxy.Addr(), func(o *seg.Options) {
+		o.BreakerFailures = 1
+		o.Budget = time.Minute // only the hang-up can end the look-up
+	})
 	proxy.SetMode(redistest.Blackhole)
 	ctx, cancel := context.WithCancelCause(context.Background())
-	hangup := context.Canceled
+	hangup := errors.New("caller hung up")
 	time.AfterFunc(10*time.Millisecond, func() { cancel(hangup) })
 	r, err := f.res.ByANI(ctx, "0812-3456-7890")
-	if err == nil || !r.Degraded {
+	if !errors.Is(err, hangup) || r.Degraded || r.Outcome != seg.ResultCancelled {
 		t.Fatalf("%+v, %v", r, err)
+	}
+	if n := f.obs.count(seg.ResultDegraded); n != 0 {
+		t.Fatalf("a hang-up observed as %d degraded look-ups", n)
+	}
+	if n := f.obs.count(seg.ResultCancelled); n != 1 {
+		t.Fatalf("%d cancelled look-ups observed, want 1", n)
 	}
 	if f.res.BreakerOpen() {
 		t.Fatal("a hang-up opened the breaker")
+	}
+	tctx, tcancel := context.WithCancelCause(context.Background())
+	tcancel(hangup)
+	tr, err := f.res.Ticket(tctx, "470301000101")
+	if !errors.Is(err, hangup) || tr.Degraded || tr.Outcome != seg.ResultCancelled {
+		t.Fatalf("ticket look-up of a hung-up caller: %+v, %v", tr, err)
 	}
 }

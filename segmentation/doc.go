@@ -37,7 +37,9 @@
 //	P customers:current            string  serving version N (absent: nothing imported yet)
 //	P customers:seq                string  INCR counter versions are drawn from
 //	P customers:versions           zset    versions written and not yet deleted (score: start time)
-//	P customers:v{N}:meta          hash    buckets B (bucket count of this version), format 2
+//	P customers:lease:{N}          string  present (TTL 30 s, renewed every 10 s) while an import writes version N
+//	P customers:v{N}:meta          hash    buckets B (bucket count of this version), format 2,
+//	                                        rows (rows imported; every dataset has it, for the shrink check)
 //	P customers:v{N}:cb:{b}        hash    customer_id → record: name, segment, tier, language,
 //	                                        region, products (";"), account_manager joined by 0x1f
 //	P customers:v{N}:ab:{b}        hash    e164 → customer_id (one customer may own many numbers)
@@ -77,7 +79,11 @@
 // A look-up is one EVALSHA: the script reads P customers:current, the
 // version's meta, then HGET ab:{b} (or sb:{b}) → HGET cb:{b}, so it is one
 // round trip and, scripts being atomic, it sees the old dataset or the new
-// one, never a mix. A version without meta was written by an importer
+// one, never a mix. A caller ID with two valid readings (the country code
+// without "+": "62 22 5550432" is Bandung's +62 22 5550432 or a national
+// 0622 number) passes both to the script, which answers the first that has
+// a customer (Normalize's reading first); the in-process cache keeps that
+// answer under the digits as dialled, never under either reading alone. A version without meta was written by an importer
 // before the buckets (cust:/ani:/sid: keys); the script still reads it
 // (GET → HGETALL), so an upgrade serves the old data until the next import.
 
@@ -88,7 +94,15 @@
 // concurrent imports cannot roll the data back) and PUBLISHes the switch on
 // P events. An import that aborts (too many bad rows, a Redis error, Ctrl-C)
 // never moves the pointer: the previous version keeps serving, and the
-// partial version is deleted. After a switch, every recorded version older
+// partial version is deleted. An import killed outright (SIGKILL, OOM)
+// cannot delete it: its lease P…:lease:{N}, taken when N is allocated and
+// renewed by the writer's heartbeat, expires instead, and the next import
+// deletes every version that is neither serving nor leased before it
+// writes (`import gc` does only that), so leftovers never fill a Redis
+// under maxmemory; a version another import is writing keeps its lease and
+// stays. A customers file with fewer rows than the serving version's meta
+// rows by more than --max-shrink (default half) is refused unless --force.
+// After a switch, every recorded version older
 // than the serving one — the replaced data and leftovers of crashed
 // imports — is deleted with SCAN + UNLINK in batches (never KEYS or DEL of a
 // big set, so Redis is not blocked); `import --keep-old` skips that.

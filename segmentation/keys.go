@@ -60,6 +60,14 @@ func (k Keyspace) Seq(d Dataset) string { return k.prefix + string(d) + ":seq" }
 // version written and not yet collected.
 func (k Keyspace) Versions(d Dataset) string { return k.prefix + string(d) + ":versions" }
 
+// Lease is the key whose presence says the import writing one version of a
+// dataset is alive: set with a TTL when the version is allocated and renewed
+// by the writer's heartbeat. A version not serving and without a lease is an
+// orphan (its import was killed) and may be collected.
+func (k Keyspace) Lease(d Dataset, version int64) string {
+	return k.prefix + string(d) + ":lease:" + strconv.FormatInt(version, 10)
+}
+
 // Base is the prefix of every key of one version of a dataset:
 // "{prefix}customers:v7:".
 func (k Keyspace) Base(d Dataset, version int64) string {
@@ -123,6 +131,7 @@ func ParseSwitchEvent(msg string) (Dataset, int64, bool) {
 const (
 	MetaSuffix       = "meta"    // hash: buckets, format
 	MetaBuckets      = "buckets" // field of meta: the bucket count B
+	MetaRows         = "rows"    // field of meta: rows imported (any dataset), for the shrink check
 	CustBucketPrefix = "cb:"     // "cb:{b}" hash: customer_id → EncodeCustomer record
 	ANIBucketPrefix  = "ab:"     // "ab:{b}" hash: e164 → customer_id
 	SIDBucketPrefix  = "sb:"     // "sb:{b}" hash: service_id → customer_id

@@ -25,10 +25,13 @@ const (
 	ResultInvalid        LookupResult = "invalid"         // the number or ID is malformed; Redis not asked
 	ResultDegraded       LookupResult = "degraded"        // Redis slow, failing or unreachable within the budget
 	ResultBreakerOpen    LookupResult = "breaker_open"    // not asked: the breaker is open after repeated failures
+	// ResultCancelled: the look-up's own context ended first (the caller
+	// hung up); says nothing about Redis and does not feed the breaker.
+	ResultCancelled LookupResult = "cancelled"
 )
 
 // LookupResults lists every LookupResult, for pre-registering metric series.
-var LookupResults = []LookupResult{ResultHitCache, ResultHitRedis, ResultUnknown, ResultUnknownSegment, ResultInvalid, ResultDegraded, ResultBreakerOpen}
+var LookupResults = []LookupResult{ResultHitCache, ResultHitRedis, ResultUnknown, ResultUnknownSegment, ResultInvalid, ResultDegraded, ResultBreakerOpen, ResultCancelled}
 
 // LookupKinds lists every LookupKind.
 var LookupKinds = []LookupKind{KindANI, KindSID, KindTicket, KindIncident}

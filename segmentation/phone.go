@@ -247,6 +247,57 @@ func (n *Numbering) Candidate(dst []byte, raw string) (out []byte, ok bool) {
 
 // appendCandidate strips a raw number down to "+<cc><nsn>".
 func (n *Numbering) appendCandidate(dst []byte, raw string) ([]byte, error) {
+	out, _, err := n.appendReading(dst, raw, false)
+	return out, err
+}
+
+// Readings lists every valid E.164 reading of raw, in a defined order:
+// Normalize's reading first (libphonenumber's choice), then the other. Only
+// the country code written without "+" or "00" ("62 22 1234567": Bandung's
+// 022 dialled internationally, or a national 0622 number without its trunk
+// prefix) has two; any other form has one. When none is valid the error is
+// Normalize's.
+func (n *Numbering) Readings(raw string) ([]string, error) {
+	var buf [maxDigits + 4]byte
+	b, err := n.appendCandidate(buf[:0], raw)
+	if err != nil {
+		return nil, err
+	}
+	first := string(b)
+	firstErr := n.check(first[len(n.plus):])
+	var out []string
+	if firstErr == nil {
+		out = append(out, first)
+	}
+	if d, ambiguous, _ := n.appendReading(buf[:0], raw, true); ambiguous {
+		rest := d[len(n.ccB):]
+		if len(n.natPfxB) > 0 && bytes.HasPrefix(rest, n.natPfxB) {
+			rest = rest[len(n.natPfxB):]
+		}
+		for _, nsn := range [2][]byte{d, rest} {
+			if e := n.plus + string(nsn); e != first && n.check(string(nsn)) == nil {
+				out = append(out, e)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, firstErr
+	}
+	return out, nil
+}
+
+// lookupKey writes the cache key of raw without validating it: its E.164
+// candidate, or for the ambiguous form (the country code without "+") its
+// digits alone, "62…", which no E.164 key equals; ambiguous says which.
+func (n *Numbering) lookupKey(dst []byte, raw string) (out []byte, ambiguous, ok bool) {
+	out, ambiguous, err := n.appendReading(dst, raw, true)
+	return out, ambiguous, err == nil
+}
+
+// appendReading strips a raw number down to "+<cc><nsn>". With keepAmbiguous,
+// a number starting with the country code but no "+" (two readings) is
+// written as its digits alone and reported ambiguous.
+func (n *Numbering) appendReading(dst []byte, raw string, keepAmbiguous bool) ([]byte, bool, error) {
 	s := stripURI(raw)
 	var digits [maxDigits]byte
 	nd, plus := 0, false
@@ -255,25 +306,25 @@ func (n *Numbering) appendCandidate(dst []byte, raw string) ([]byte, error) {
 		switch {
 		case c >= '0' && c <= '9':
 			if nd == maxDigits {
-				return dst, &NumberError{Reason: ErrNumberTooLong, Detail: "more than 20 digits"}
+				return dst, false, &NumberError{Reason: ErrNumberTooLong, Detail: "more than 20 digits"}
 			}
 			digits[nd] = c
 			nd++
 		case c == '+':
 			if plus || nd > 0 {
-				return dst, &NumberError{Reason: ErrNumberNotANumber, Detail: "'+' inside the number"}
+				return dst, false, &NumberError{Reason: ErrNumberNotANumber, Detail: "'+' inside the number"}
 			}
 			plus = true
 		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')' || c == '/' || c == '\t':
 		default:
-			return dst, &NumberError{Reason: ErrNumberNotANumber, Detail: "contains " + charName(c)}
+			return dst, false, &NumberError{Reason: ErrNumberNotANumber, Detail: "contains " + charName(c)}
 		}
 	}
 	if nd == 0 {
 		if plus || strings.TrimSpace(raw) != "" {
-			return dst, &NumberError{Reason: ErrNumberNotANumber, Detail: "no digits"}
+			return dst, false, &NumberError{Reason: ErrNumberNotANumber, Detail: "no digits"}
 		}
-		return dst, &NumberError{Reason: ErrNumberEmpty}
+		return dst, false, &NumberError{Reason: ErrNumberEmpty}
 	}
 	d := digits[:nd]
 	if !plus && len(d) > 2 && d[0] == '0' && d[1] == '0' {
@@ -290,7 +341,7 @@ func (n *Numbering) appendCandidate(dst []byte, raw string) ([]byte, error) {
 	switch {
 	case plus:
 		if !bytes.HasPrefix(d, n.ccB) {
-			return dst, foreignError(string(d))
+			return dst, false, foreignError(string(d))
 		}
 		d = d[len(n.ccB):]
 		if len(n.natPfxB) > 0 && bytes.HasPrefix(d, n.natPfxB) {
@@ -301,6 +352,9 @@ func (n *Numbering) appendCandidate(dst []byte, raw string) ([]byte, error) {
 	case bytes.HasPrefix(d, n.ccB):
 		// "62 812…" or an area code such as 0622 sent without its trunk
 		// prefix: libphonenumber's rule (maybeExtractCountryCode) decides.
+		if keepAmbiguous {
+			return append(dst, d...), true, nil
+		}
 		rest := d[len(n.ccB):]
 		if len(n.natPfxB) > 0 && bytes.HasPrefix(rest, n.natPfxB) {
 			rest = rest[len(n.natPfxB):]
@@ -310,7 +364,7 @@ func (n *Numbering) appendCandidate(dst []byte, raw string) ([]byte, error) {
 		}
 	}
 	dst = append(dst, n.plus...)
-	return append(dst, d...), nil
+	return append(dst, d...), false, nil
 }
 
 // preferRest mirrors libphonenumber: strip a bare country code when the

@@ -165,3 +165,48 @@ func BenchmarkCandidate(b *testing.B) {
 		}
 	}
 }
+
+// FuzzNumberReadings: every reading is a valid number that normalises to
+// itself; Normalize's answer, when it has one, comes first; only the
+// country code without "+" gives two readings, and they differ.
+func FuzzNumberReadings(f *testing.F) {
+	for _, s := range []string{
+		"62225550432", "62 967 555 123", "6281234567890", "+62225550432", "022-555-0432",
+		"0062225550432", "", "62", "620812345678", "6262626262", "sip:62225550432@x",
+	} {
+		f.Add(s)
+	}
+	n := Indonesia()
+	f.Fuzz(func(t *testing.T, raw string) {
+		rs, err := n.Readings(raw)
+		norm, nerr := n.Normalize(raw)
+		if err != nil {
+			var ne *NumberError
+			if !errors.As(err, &ne) {
+				t.Fatalf("error %T is not a *NumberError", err)
+			}
+			if nerr == nil {
+				t.Fatalf("%q: Normalize gives %q but Readings fails: %v", raw, norm, err)
+			}
+			return
+		}
+		if len(rs) == 0 || len(rs) > 2 {
+			t.Fatalf("%q: %d readings", raw, len(rs))
+		}
+		if nerr == nil && rs[0] != norm {
+			t.Fatalf("%q: first reading %q, Normalize %q", raw, rs[0], norm)
+		}
+		if len(rs) == 2 && rs[0] == rs[1] {
+			t.Fatalf("%q: the same reading twice", raw)
+		}
+		for _, r := range rs {
+			if again, err := n.Normalize(r); err != nil || again != r {
+				t.Fatalf("%q: reading %q normalises to (%q, %v)", raw, r, again, err)
+			}
+		}
+		key, ambiguous, ok := n.lookupKey(nil, raw)
+		if !ok || (len(rs) == 2 && !ambiguous) || (ambiguous && len(key) > 0 && key[0] == '+') {
+			t.Fatalf("%q: cache key %q, ambiguous %v, ok %v with readings %q", raw, key, ambiguous, ok, rs)
+		}
+	})
+}

@@ -20,7 +20,7 @@ func TestLookupReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !rep.Found || rep.Key != "+624115550777" || rep.Routing == nil || !rep.Routing.Served || rep.Routing.Segment != "DWS" ||
-		len(rep.Incidents) != 1 || rep.Incidents[0].Prompt != "incident-fiber-cut-makassar" {
+		len(rep.Incidents) != 1 || rep.Incidents[0].Prompt != "incident-generic" {
 		t.Fatalf("report: %+v", rep)
 	}
 

@@ -46,9 +46,11 @@ func (r *Repository) Keys() Keyspace { return r.keys }
 func (r *Repository) Client() redis.UniversalClient { return r.rdb }
 
 // customerScript: KEYS[1] current pointer; ARGV[1] version base
-// ("{prefix}customers:v"); ARGV[2] bucket prefix ("ab:" or "sb:"); ARGV[3]
-// the E.164 number or service ID.
-// Returns {version}, {version, id} (a dangling id) or {version, id, record};
+// ("{prefix}customers:v"); ARGV[2] bucket prefix ("ab:" or "sb:");
+// ARGV[3], ARGV[4], … the candidate keys in order: E.164 readings of one
+// number, or one service ID.
+// Returns {version} when no candidate has a customer, or {version, id,
+// record, i} for the first candidate (i counts from 1) that has one;
 // version "0" when no dataset was ever imported. The bucket count is the
 // version's meta "buckets"; the bucket hash is keys.go's Bucket. A version
 // without meta is one written before the bucketed layout (one key per
@@ -59,22 +61,29 @@ local v = redis.call('GET', KEYS[1])
 if not v then return {'0'} end
 local base = ARGV[1] .. v .. ':'
 local n = tonumber(redis.call('HGET', base .. 'meta', 'buckets'))
-if not n then
-  local legacy = (ARGV[2] == 'ab:') and 'ani:' or 'sid:'
-  local id = redis.call('GET', base .. legacy .. ARGV[3])
-  if not id then return {v} end
-  return {v, id, redis.call('HGETALL', base .. 'cust:' .. id)}
-end
 local function bucket(s)
   local h = 0
   for i = 1, #s do h = (h * 31 + string.byte(s, i)) % n end
   return h
 end
-local id = redis.call('HGET', base .. ARGV[2] .. bucket(ARGV[3]), ARGV[3])
-if not id then return {v} end
-local rec = redis.call('HGET', base .. 'cb:' .. bucket(id), id)
-if not rec then return {v, id} end
-return {v, id, rec}
+for i = 3, #ARGV do
+  local key = ARGV[i]
+  if not n then
+    local legacy = (ARGV[2] == 'ab:') and 'ani:' or 'sid:'
+    local id = redis.call('GET', base .. legacy .. key)
+    if id then
+      local rec = redis.call('HGETALL', base .. 'cust:' .. id)
+      if #rec > 0 then return {v, id, rec, i - 2} end
+    end
+  else
+    local id = redis.call('HGET', base .. ARGV[2] .. bucket(key), key)
+    if id then
+      local rec = redis.call('HGET', base .. 'cb:' .. bucket(id), id)
+      if rec then return {v, id, rec, i - 2} end
+    end
+  end
+end
+return {v}
 `)
 
 // hashScript: KEYS[1] current pointer; ARGV[1] version base; ARGV[2] key
@@ -115,6 +124,8 @@ func (r *Repository) Preload(ctx context.Context) error {
 type CustomerRecord struct {
 	Version  int64     // dataset version read; 0 when none is serving
 	Customer *Customer // nil when the number or ID is unknown
+	// Key is the candidate the customer was found under ("" when none).
+	Key string
 }
 
 // CustomerByANI reads the customer owning an E.164 number.
@@ -122,14 +133,28 @@ func (r *Repository) CustomerByANI(ctx context.Context, e164 string) (CustomerRe
 	return r.customer(ctx, ANIBucketPrefix, e164)
 }
 
+// CustomerByANIs reads, in one round trip, the customer owning the first of
+// several E.164 readings of one number that has one (Numbering.Readings).
+func (r *Repository) CustomerByANIs(ctx context.Context, e164s ...string) (CustomerRecord, error) {
+	return r.customer(ctx, ANIBucketPrefix, e164s...)
+}
+
 // CustomerBySID reads the customer owning a service ID.
 func (r *Repository) CustomerBySID(ctx context.Context, sid string) (CustomerRecord, error) {
 	return r.customer(ctx, SIDBucketPrefix, sid)
 }
 
-func (r *Repository) customer(ctx context.Context, bucketPrefix, key string) (CustomerRecord, error) {
+func (r *Repository) customer(ctx context.Context, bucketPrefix string, keys ...string) (CustomerRecord, error) {
+	if len(keys) == 0 {
+		return CustomerRecord{}, errors.New("customer look-up without a key")
+	}
 	d := DatasetCustomers
-	res, err := customerScript.Run(ctx, r.rdb, []string{r.keys.Current(d)}, r.keys.versionBase(d), bucketPrefix, key).Slice()
+	args := make([]any, 0, 2+len(keys))
+	args = append(args, r.keys.versionBase(d), bucketPrefix)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	res, err := customerScript.Run(ctx, r.rdb, []string{r.keys.Current(d)}, args...).Slice()
 	if err != nil {
 		return CustomerRecord{}, err
 	}
@@ -141,21 +166,21 @@ func (r *Repository) customer(ctx context.Context, bucketPrefix, key string) (Cu
 		return CustomerRecord{}, err
 	}
 	rec := CustomerRecord{Version: v}
-	if len(res) < 3 {
-		return rec, nil // unknown, or a number pointing at no customer
+	if len(res) < 4 {
+		return rec, nil // no candidate has a customer
 	}
 	id, _ := res[1].(string)
-	if id == "" {
-		return rec, nil
+	i, _ := res[3].(int64)
+	if id == "" || i < 1 || int(i) > len(keys) {
+		return rec, errors.New("customer script: malformed reply")
 	}
 	switch x := res[2].(type) {
 	case string:
 		rec.Customer = DecodeCustomer(id, x)
 	case []any: // a version in the layout before buckets
-		if len(x) > 0 {
-			rec.Customer = legacyCustomer(id, x)
-		}
+		rec.Customer = legacyCustomer(id, x)
 	}
+	rec.Key = keys[i-1]
 	return rec, nil
 }
 
@@ -287,17 +312,42 @@ func (r *Repository) CurrentVersion(ctx context.Context, d Dataset) (int64, erro
 	return strconv.ParseInt(s, 10, 64)
 }
 
-// NewVersion allocates the next version of a dataset and records it for
-// garbage collection. Nothing reads it until Switch.
-func (r *Repository) NewVersion(ctx context.Context, d Dataset) (int64, error) {
+// DefaultLeaseTTL is how long a version's lease lives without a heartbeat.
+const DefaultLeaseTTL = 30 * time.Second
+
+// NewVersion allocates the next version of a dataset, takes its lease for
+// ttl (DefaultLeaseTTL when zero; keep it with Heartbeat) and records the
+// version for garbage collection, in that order: a collector that sees the
+// version also sees its lease. Nothing reads it until Switch.
+func (r *Repository) NewVersion(ctx context.Context, d Dataset, ttl ...time.Duration) (int64, error) {
+	lease := DefaultLeaseTTL
+	if len(ttl) > 0 && ttl[0] > 0 {
+		lease = ttl[0]
+	}
 	v, err := r.rdb.Incr(ctx, r.keys.Seq(d)).Result()
 	if err != nil {
 		return 0, fmt.Errorf("allocate %s version: %w", d, err)
+	}
+	if err := r.rdb.Set(ctx, r.keys.Lease(d, v), time.Now().UTC().Format(time.RFC3339), lease).Err(); err != nil {
+		return 0, fmt.Errorf("lease %s version %d: %w", d, v, err)
 	}
 	if err := r.rdb.ZAdd(ctx, r.keys.Versions(d), redis.Z{Score: float64(time.Now().Unix()), Member: v}).Err(); err != nil {
 		return 0, fmt.Errorf("record %s version %d: %w", d, v, err)
 	}
 	return v, nil
+}
+
+// Heartbeat renews the lease of a version being written for ttl.
+func (r *Repository) Heartbeat(ctx context.Context, d Dataset, v int64, ttl time.Duration) error {
+	if err := r.rdb.Set(ctx, r.keys.Lease(d, v), time.Now().UTC().Format(time.RFC3339), ttl).Err(); err != nil {
+		return fmt.Errorf("renew lease of %s version %d: %w", d, v, err)
+	}
+	return nil
+}
+
+// ReleaseLease ends the lease of a version once its import is done.
+func (r *Repository) ReleaseLease(ctx context.Context, d Dataset, v int64) error {
+	return r.rdb.Del(ctx, r.keys.Lease(d, v)).Err()
 }
 
 // Switch makes version v of a dataset the serving one, atomically, and
@@ -378,6 +428,45 @@ func (r *Repository) CollectOld(ctx context.Context, d Dataset) (versions int, k
 		v, perr := strconv.ParseInt(m, 10, 64)
 		if perr != nil || v >= cur {
 			continue
+		}
+		n, err := r.DropVersion(ctx, d, v)
+		keys += n
+		if err != nil {
+			return versions, keys, err
+		}
+		versions++
+	}
+	return versions, keys, nil
+}
+
+// CollectOrphans drops the versions of a dataset that are not serving and
+// whose writer is gone (no lease): what a killed import (SIGKILL, OOM) left
+// behind. With old, versions older than the serving one go too, leased or
+// not (they can never serve again: Switch only moves forward); without it
+// only newer ones. A version whose lease is alive is being written by a
+// concurrent import and stays.
+func (r *Repository) CollectOrphans(ctx context.Context, d Dataset, old bool) (versions int, keys int64, err error) {
+	cur, err := r.CurrentVersion(ctx, d)
+	if err != nil {
+		return 0, 0, err
+	}
+	members, err := r.rdb.ZRange(ctx, r.keys.Versions(d), 0, -1).Result()
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, m := range members {
+		v, perr := strconv.ParseInt(m, 10, 64)
+		if perr != nil || v == cur || (v < cur && !old) {
+			continue
+		}
+		if v > cur {
+			live, err := r.rdb.Exists(ctx, r.keys.Lease(d, v)).Result()
+			if err != nil {
+				return versions, keys, err
+			}
+			if live > 0 {
+				continue
+			}
 		}
 		n, err := r.DropVersion(ctx, d, v)
 		keys += n

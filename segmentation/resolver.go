@@ -157,28 +157,37 @@ func (r *Resolver) Version() int64 { return r.version.Load() }
 func (r *Resolver) BreakerOpen() bool { return r.br.isOpen() }
 
 // ByANI identifies a caller by caller ID, in any form Normalize accepts.
+// A number with two valid readings (the country code without "+", see
+// Numbering.Readings) is looked up under both in the one round trip, and
+// the first that has a customer wins.
 // The error is non-nil only for a malformed number (a *NumberError) or when
 // ctx itself ends; Redis trouble gives a Degraded result and a nil error.
 func (r *Resolver) ByANI(ctx context.Context, raw string) (Result, error) {
 	start := r.now()
 	var buf [maxDigits + 4]byte
-	cand, ok := r.num.Candidate(buf[:0], raw)
+	key, ambiguous, ok := r.num.lookupKey(buf[:0], raw)
 	if ok && r.ani != nil {
-		if e, hit := r.ani.get(cand, start.UnixNano(), r.version.Load()); hit {
+		if e, hit := r.ani.get(key, start.UnixNano(), r.version.Load()); hit {
 			return r.cached(KindANI, e, start), nil
 		}
 	}
-	e164, err := r.num.Normalize(raw)
+	readings, err := r.num.Readings(raw)
 	if err != nil {
 		r.obs.LookupDone(KindANI, ResultInvalid, r.now().Sub(start))
 		return Result{Kind: KindANI, Outcome: ResultInvalid}, err
 	}
-	if r.ani != nil && string(cand) != e164 { // "62…" read as a national number after all
+	if ambiguous && len(readings) > 1 {
+		// Cached under the digits as dialled: each reading alone is a
+		// different, unambiguous number.
+		return r.customer(ctx, KindANI, readings, string(key), r.ani, start)
+	}
+	e164 := readings[0]
+	if r.ani != nil && string(key) != e164 { // "62…" with one valid reading
 		if e, hit := r.ani.get([]byte(e164), start.UnixNano(), r.version.Load()); hit {
 			return r.cached(KindANI, e, start), nil
 		}
 	}
-	return r.customer(ctx, KindANI, e164, r.ani, start)
+	return r.customer(ctx, KindANI, readings[:1], e164, r.ani, start)
 }
 
 // BySID identifies a caller by the service ID they keyed in.
@@ -193,7 +202,7 @@ func (r *Resolver) BySID(ctx context.Context, id string) (Result, error) {
 			return r.cached(KindSID, e, start), nil
 		}
 	}
-	return r.customer(ctx, KindSID, id, r.sid, start)
+	return r.customer(ctx, KindSID, []string{id}, id, r.sid, start)
 }
 
 // checkServiceID accepts 1 to 32 letters, digits, '-' and '_'.
@@ -215,6 +224,9 @@ func CheckServiceID(id string) error { return checkServiceID(id) }
 
 func (r *Resolver) cached(kind LookupKind, e cacheEntry, start time.Time) Result {
 	res := Result{Kind: kind, Key: e.key, Customer: e.cust, Source: SourceCache, Version: e.version}
+	if e.found != "" {
+		res.Key = e.found
+	}
 	r.decide(&res)
 	if res.Outcome == ResultHitRedis {
 		res.Outcome = ResultHitCache
@@ -237,14 +249,17 @@ func (r *Resolver) decide(res *Result) {
 	res.Outcome = ResultHitRedis
 }
 
-func (r *Resolver) customer(ctx context.Context, kind LookupKind, key string, c *cache, start time.Time) (Result, error) {
-	res := Result{Kind: kind, Key: key}
+// customer looks keys up in one round trip (the first with a customer
+// wins) and caches the answer under cacheKey, and a customer found under
+// another key under that key too.
+func (r *Resolver) customer(ctx context.Context, kind LookupKind, keys []string, cacheKey string, c *cache, start time.Time) (Result, error) {
+	res := Result{Kind: kind, Key: keys[0]}
 	var rec CustomerRecord
 	err := r.call(ctx, kind, start, &res, func(ctx context.Context) (err error) {
 		if kind == KindANI {
-			rec, err = r.repo.CustomerByANI(ctx, key)
+			rec, err = r.repo.CustomerByANIs(ctx, keys...)
 		} else {
-			rec, err = r.repo.CustomerBySID(ctx, key)
+			rec, err = r.repo.CustomerBySID(ctx, keys[0])
 		}
 		return err
 	})
@@ -252,8 +267,14 @@ func (r *Resolver) customer(ctx context.Context, kind LookupKind, key string, c 
 		return res, err
 	}
 	r.noteVersion(rec.Version)
+	if rec.Key != "" {
+		res.Key = rec.Key
+	}
 	if c != nil && rec.Version > 0 {
-		c.put(key, rec.Customer, rec.Version, start.UnixNano(), r.version.Load)
+		c.put(cacheKey, res.Key, rec.Customer, rec.Version, start.UnixNano(), r.version.Load)
+		if rec.Key != "" && rec.Key != cacheKey {
+			c.put(rec.Key, rec.Key, rec.Customer, rec.Version, start.UnixNano(), r.version.Load)
+		}
 	}
 	res.Customer, res.Version, res.Source = rec.Customer, rec.Version, SourceRedis
 	r.decide(&res)
@@ -263,7 +284,8 @@ func (r *Resolver) customer(ctx context.Context, kind LookupKind, key string, c 
 
 // call runs one Redis request under the budget and the breaker. On Redis
 // trouble it marks res degraded, observes it, and returns nil; it returns an
-// error only when ctx itself ended (the caller hung up).
+// error only when ctx itself ended (the caller hung up): that look-up is
+// observed as ResultCancelled, not degraded.
 func (r *Resolver) call(ctx context.Context, kind LookupKind, start time.Time, res *Result, fn func(context.Context) error) error {
 	if !r.br.allow(start) {
 		res.Degraded, res.Outcome = true, ResultBreakerOpen
@@ -279,12 +301,16 @@ func (r *Resolver) call(ctx context.Context, kind LookupKind, start time.Time, r
 		}
 		return nil
 	}
-	res.Degraded, res.Outcome = true, ResultDegraded
-	r.obs.LookupDone(kind, ResultDegraded, r.now().Sub(start))
 	if ctx.Err() != nil {
+		// The caller's own context ended (a hang-up), whatever Redis did:
+		// not Redis degradation, and not a breaker failure.
 		r.br.release()
+		res.Outcome = ResultCancelled
+		r.obs.LookupDone(kind, ResultCancelled, r.now().Sub(start))
 		return context.Cause(ctx)
 	}
+	res.Degraded, res.Outcome = true, ResultDegraded
+	r.obs.LookupDone(kind, ResultDegraded, r.now().Sub(start))
 	if r.br.failure(r.now()) {
 		r.log.Warn().Err(err).Str("kind", string(kind)).Msg("redis failing, segmentation breaker open: callers are unidentified until it recovers")
 	} else {
@@ -317,7 +343,7 @@ func (r *Resolver) Ticket(ctx context.Context, sid string) (TicketResult, error)
 		return err
 	})
 	if res.Degraded || err != nil {
-		return TicketResult{Degraded: true, Outcome: res.Outcome}, err
+		return TicketResult{Degraded: res.Degraded, Outcome: res.Outcome}, err
 	}
 	out := TicketResult{Ticket: rec.Ticket, Found: rec.Ticket != nil, Version: rec.Version, Outcome: ResultHitRedis}
 	if !out.Found {
@@ -347,7 +373,7 @@ func (r *Resolver) Incident(ctx context.Context, product, region string) (Incide
 		return err
 	})
 	if res.Degraded || err != nil {
-		return IncidentResult{Degraded: true, Outcome: res.Outcome}, err
+		return IncidentResult{Degraded: res.Degraded, Outcome: res.Outcome}, err
 	}
 	out := IncidentResult{Incident: rec.Incident, Found: rec.Incident != nil, Version: rec.Version, Outcome: ResultHitRedis}
 	if !out.Found {

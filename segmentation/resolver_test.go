@@ -379,7 +379,7 @@ func TestTicketAndIncident(t *testing.T) {
 		t.Fatalf("no ticket: %+v, %v", tr, err)
 	}
 	ir, err := f.res.Incident(ctx, "data_internet", "makassar")
-	if err != nil || !ir.Found || ir.Incident.Prompt != "incident-fiber-cut-makassar" {
+	if err != nil || !ir.Found || ir.Incident.Prompt != "incident-generic" {
 		t.Fatalf("incident: %+v, %v", ir, err)
 	}
 	ir, err = f.res.Incident(ctx, "wifi_id", "medan") // declared for all regions

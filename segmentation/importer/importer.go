@@ -11,11 +11,14 @@ import (
 	"hash/maphash"
 	"io"
 	"math"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
@@ -25,7 +28,12 @@ import (
 var (
 	ErrTooManyErrors = errors.New("too many bad rows")
 	ErrEmpty         = errors.New("no valid row: refusing to replace the serving dataset with an empty one")
+	ErrShrink        = errors.New("the new dataset is much smaller than the serving one")
 )
+
+// DefaultMaxShrink is the share of the serving customers a new dataset may
+// lose without --force.
+const DefaultMaxShrink = 0.5
 
 // Options configures an Importer.
 type Options struct {
@@ -58,6 +66,26 @@ type Options struct {
 	AllowEmpty bool
 	// KeepOld skips deleting the replaced versions after the switch.
 	KeepOld bool
+	// MaxShrink is the share (0 to 1) of the serving customers dataset's
+	// rows a new one may lose; a bigger loss is refused unless Force.
+	// 0 means DefaultMaxShrink; 1 never refuses. Tickets and incidents
+	// shrink legitimately (tickets close, outages end) and are not checked.
+	MaxShrink float64
+	// Force replaces the dataset however much it shrinks.
+	Force bool
+	// Prompts is the set of known prompt ids (the prompt manifest); an
+	// incident naming another prompt is a bad row. Nil checks only that the
+	// prompt is shaped like an id.
+	Prompts map[string]bool
+	// Regions maps every lower-case region name and alias to the region's
+	// name (configs.Config.RegionNames): customer and incident regions are
+	// stored under that name, so that a code such as "JAP" finds its time
+	// zone. Values it lacks are kept as given and reported in the Summary.
+	// Nil leaves regions as given (lower-cased) and reports nothing.
+	Regions map[string]string
+	// LeaseTTL is the lease of the version being written (default
+	// segmentation.DefaultLeaseTTL), renewed every third of it.
+	LeaseTTL time.Duration
 	// Progress, when set, is called every ProgressInterval (default 200 ms)
 	// and once at the end.
 	Progress         func(Progress)
@@ -101,17 +129,25 @@ type Summary struct {
 	Dataset  seg.Dataset `json:"dataset"`
 	Version  int64       `json:"version"`
 	Previous int64       `json:"previous_version"`
-	Switched bool        `json:"switched"`
-	Rows     int64       `json:"rows"`
-	Imported int64       `json:"imported"`
-	Bad      int64       `json:"bad"`
-	Errors   []RowError  `json:"errors,omitempty"` // the first KeepErrors, by line
+	// Serving is the version serving when the import ended: this one when
+	// switched, else whichever another import switched to meanwhile.
+	Serving  int64      `json:"serving_version"`
+	Switched bool       `json:"switched"`
+	Rows     int64      `json:"rows"`
+	Imported int64      `json:"imported"`
+	Bad      int64      `json:"bad"`
+	Errors   []RowError `json:"errors,omitempty"` // the first KeepErrors, by line
 	// Keys counts the entries written: hash fields of the customer buckets
 	// (a record, a number or a service ID each), ticket or incident hashes.
 	Keys int64 `json:"keys_written"`
 	// Buckets is the bucket count of a customers version (see segmentation).
 	Buckets int           `json:"buckets,omitempty"`
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// UnmappedRegions counts the rows whose region is in no region or alias
+	// of the config (their callers are greeted in the line's time zone);
+	// UnmappedRegionValues lists a few of those values, quoted as errors are.
+	UnmappedRegions      int64    `json:"unmapped_regions,omitempty"`
+	UnmappedRegionValues []string `json:"unmapped_region_values,omitempty"`
 	// Collected is how many old versions (and keys) were deleted.
 	CollectedVersions int   `json:"collected_versions"`
 	CollectedKeys     int64 `json:"collected_keys"`
@@ -129,10 +165,14 @@ func (s Summary) Rate() float64 {
 func (s Summary) String() string {
 	state := fmt.Sprintf("switched %s to version %d (was %d)", s.Dataset, s.Version, s.Previous)
 	if !s.Switched {
-		state = fmt.Sprintf("ABORTED, %s version %d still serving", s.Dataset, s.Previous)
+		state = fmt.Sprintf("ABORTED, %s version %d serving", s.Dataset, s.Serving)
 	}
-	return fmt.Sprintf("%s: %d rows, %d imported, %d bad, %d entries in %s (%.0f rows/s); %s",
-		s.Dataset, s.Rows, s.Imported, s.Bad, s.Keys, s.Elapsed.Round(time.Millisecond), s.Rate(), state)
+	regions := ""
+	if s.UnmappedRegions > 0 {
+		regions = fmt.Sprintf("; %d rows with a region not in regions or region_aliases (%s)", s.UnmappedRegions, strings.Join(s.UnmappedRegionValues, ", "))
+	}
+	return fmt.Sprintf("%s: %d rows, %d imported, %d bad, %d entries in %s (%.0f rows/s); %s%s",
+		s.Dataset, s.Rows, s.Imported, s.Bad, s.Keys, s.Elapsed.Round(time.Millisecond), s.Rate(), state, regions)
 }
 
 // Importer writes datasets.
@@ -157,6 +197,15 @@ func New(o Options) (*Importer, error) {
 	}
 	if o.KeepErrors <= 0 {
 		o.KeepErrors = 100
+	}
+	if o.MaxShrink == 0 {
+		o.MaxShrink = DefaultMaxShrink
+	}
+	if o.MaxShrink < 0 || o.MaxShrink > 1 {
+		return nil, fmt.Errorf("importer: max shrink %v is not a share between 0 and 1", o.MaxShrink)
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = seg.DefaultLeaseTTL
 	}
 	if o.ProgressInterval <= 0 {
 		o.ProgressInterval = 200 * time.Millisecond
@@ -217,16 +266,27 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	repo := im.o.Repository
 	log := im.o.Logger.With().Str("dataset", string(sp.dataset)).Logger()
 
+	// What killed imports left behind goes first: under maxmemory it would
+	// make this import fail too.
+	sum.CollectedVersions, sum.CollectedKeys, err = repo.CollectOrphans(ctx, sp.dataset, !im.o.KeepOld)
+	if err != nil {
+		return sum, fmt.Errorf("%s: collect orphaned versions: %w", sp.dataset, err)
+	}
+	if sum.CollectedVersions > 0 {
+		log.Info().Int("versions", sum.CollectedVersions).Int64("keys", sum.CollectedKeys).Msg("orphaned dataset versions collected")
+	}
 	prev, err := repo.CurrentVersion(ctx, sp.dataset)
 	if err != nil {
 		return sum, fmt.Errorf("%s: read serving version: %w", sp.dataset, err)
 	}
-	sum.Previous = prev
-	version, err := repo.NewVersion(ctx, sp.dataset)
+	sum.Previous, sum.Serving = prev, prev
+	version, err := repo.NewVersion(ctx, sp.dataset, im.o.LeaseTTL)
 	if err != nil {
 		return sum, err
 	}
 	sum.Version = version
+	stopLease := im.keepLease(context.WithoutCancel(ctx), sp.dataset, version, log)
+	defer stopLease()
 	base := repo.Keys().Base(sp.dataset, version)
 	buckets := 0
 	if sp.dataset == seg.DatasetCustomers {
@@ -244,12 +304,23 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 			return sum, fmt.Errorf("%s: write version %d: %w", sp.dataset, version, err)
 		}
 	}
+	var services serviceCheck
+	if sp.dataset == seg.DatasetTickets {
+		if services, err = im.serviceCheck(ctx); err != nil {
+			im.abort(context.WithoutCancel(ctx), sp.dataset, version, log)
+			return sum, fmt.Errorf("%s: %w", sp.dataset, err)
+		}
+		if services.version == 0 {
+			log.Warn().Msg("no bucketed customers dataset serving: tickets' service IDs not checked")
+		}
+	}
 	log.Info().Int64("version", version).Int64("serving", prev).Msg("import started")
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 
 	var rows, bad, imported, keys atomic.Int64
+	unmapped := &unmappedRegions{}
 	var errMu sync.Mutex
 	var rowErrs []RowError
 	// Only the committer adds errors, in input order: keeping the first
@@ -355,7 +426,8 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			val := &validator{rules: im.o.Rules, num: im.num, seed: seed, buckets: buckets}
+			val := &validator{rules: im.o.Rules, num: im.num, seed: seed, buckets: buckets, prompts: im.o.Prompts,
+				regions: im.o.Regions, unmapped: unmapped}
 			for j := range jobs {
 				var v validated
 				v.items = make([]item, 0, len(j.rows))
@@ -370,6 +442,12 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 						continue
 					}
 					v.items = append(v.items, it)
+				}
+				if services.version > 0 && len(v.items) > 0 {
+					var err error
+					if v.items, err = services.filter(ctx, repo, v.items, &v.errs); err != nil {
+						fail(fmt.Errorf("%s: check services against customers version %d: %w", sp.dataset, services.version, err))
+					}
 				}
 				j.fut <- v
 			}
@@ -468,7 +546,11 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 								owner.release(it.keys[j].h)
 							}
 						}
-						addErr(RowError{Line: it.line, Field: k.kind.field(), Reason: fmt.Sprintf("duplicate: already on line %d", l)})
+						field := k.kind.field()
+						if k.kind == kindHash {
+							field = sp.keyField
+						}
+						addErr(RowError{Line: it.line, Field: field, Reason: fmt.Sprintf("duplicate: already on line %d", l)})
 						dup = true
 						break
 					}
@@ -538,10 +620,17 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	sort.SliceStable(rowErrs, func(i, j int) bool { return rowErrs[i].Line < rowErrs[j].Line })
 	sum.Rows, sum.Bad, sum.Imported, sum.Keys = rows.Load(), bad.Load(), imported.Load(), keys.Load()
 	sum.Errors = rowErrs
+	sum.UnmappedRegions, sum.UnmappedRegionValues = unmapped.report()
 
 	err = context.Cause(ctx)
 	if err == nil && sum.Imported == 0 && !im.o.AllowEmpty {
 		err = fmt.Errorf("%s: %w", sp.dataset, ErrEmpty)
+	}
+	if err == nil {
+		err = im.checkShrink(context.WithoutCancel(ctx), sp.dataset, prev, sum.Imported)
+	}
+	if err == nil {
+		err = repo.Client().HSet(context.WithoutCancel(ctx), base+seg.MetaSuffix, seg.MetaRows, sum.Imported).Err()
 	}
 	if err == nil {
 		_, err = repo.Switch(context.WithoutCancel(ctx), sp.dataset, version)
@@ -550,18 +639,149 @@ func (im *Importer) run(ctx context.Context, sp spec, rr rowReader, bytesRead *a
 	progress(true)
 	if err != nil {
 		im.abort(context.WithoutCancel(ctx), sp.dataset, version, log)
-		log.Warn().Err(err).Int64("version", version).Int64("serving", prev).Msg("import aborted, previous dataset still serving")
+		// Another import may have switched meanwhile: name what serves now.
+		if cur, cerr := repo.CurrentVersion(context.WithoutCancel(ctx), sp.dataset); cerr == nil {
+			sum.Serving = cur
+		}
+		log.Warn().Err(err).Int64("version", version).Int64("serving", sum.Serving).Msg("import aborted, dataset not switched")
 		return sum, err
 	}
-	sum.Switched = true
+	sum.Switched, sum.Serving = true, version
 	log.Info().Int64("version", version).Int64("previous", prev).Int64("rows", sum.Imported).Int64("bad", sum.Bad).Msg("dataset switched")
 	if !im.o.KeepOld {
-		sum.CollectedVersions, sum.CollectedKeys, err = repo.CollectOld(context.WithoutCancel(ctx), sp.dataset)
+		n, k, err := repo.CollectOld(context.WithoutCancel(ctx), sp.dataset)
+		sum.CollectedVersions += n
+		sum.CollectedKeys += k
 		if err != nil { // the new data serves; old keys wait for the next import
 			log.Warn().Err(err).Msg("old dataset versions not fully deleted")
 		}
 	}
 	return sum, nil
+}
+
+// keepLease renews the lease of the version being written until the
+// returned stop is called, which also releases it.
+func (im *Importer) keepLease(ctx context.Context, d seg.Dataset, v int64, log zerolog.Logger) (stop func()) {
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(im.o.LeaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if err := im.o.Repository.Heartbeat(ctx, d, v, im.o.LeaseTTL); err != nil {
+					log.Warn().Err(err).Int64("version", v).Msg("lease not renewed: a collector may take this version for an orphan")
+				}
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-exited
+		if err := im.o.Repository.ReleaseLease(ctx, d, v); err != nil {
+			log.Debug().Err(err).Int64("version", v).Msg("lease not released; it expires")
+		}
+	}
+}
+
+// checkShrink refuses a customers dataset that loses more than MaxShrink
+// of the serving one's rows, unless Force. A serving version written before
+// row counts were recorded is not checked.
+func (im *Importer) checkShrink(ctx context.Context, d seg.Dataset, serving, rows int64) error {
+	if d != seg.DatasetCustomers || serving == 0 || im.o.Force {
+		return nil
+	}
+	repo := im.o.Repository
+	had, err := repo.Client().HGet(ctx, repo.Keys().Base(d, serving)+seg.MetaSuffix, seg.MetaRows).Int64()
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%s: read the row count of serving version %d: %w", d, serving, err)
+	}
+	if float64(rows) >= float64(had)*(1-im.o.MaxShrink) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w: %d rows would replace the %d of serving version %d, a loss of more than %.0f%% (--max-shrink %g); rerun with --force to replace it anyway",
+		d, ErrShrink, rows, had, serving, 100*im.o.MaxShrink, im.o.MaxShrink)
+}
+
+// unmappedRegions gathers the region values the region table lacks.
+type unmappedRegions struct {
+	mu     sync.Mutex
+	n      int64
+	values []string
+}
+
+// maxUnmappedValues is how many distinct unmapped region values a Summary lists.
+const maxUnmappedValues = 5
+
+func (u *unmappedRegions) add(region string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.n++
+	if len(u.values) < maxUnmappedValues {
+		if e := echo(region); !slices.Contains(u.values, e) {
+			u.values = append(u.values, e)
+		}
+	}
+}
+
+func (u *unmappedRegions) report() (int64, []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.n, slices.Clone(u.values)
+}
+
+// serviceCheck tests tickets' service IDs against the serving customers
+// dataset: a ticket for a service no customer owns could never be read out
+// to a caller. version 0: nothing to check against (no customers imported,
+// or a version written before buckets), the check is skipped.
+type serviceCheck struct {
+	version int64
+	buckets int
+}
+
+func (im *Importer) serviceCheck(ctx context.Context) (serviceCheck, error) {
+	repo := im.o.Repository
+	v, err := repo.CurrentVersion(ctx, seg.DatasetCustomers)
+	if err != nil || v == 0 {
+		return serviceCheck{}, err
+	}
+	n, err := repo.CustomerBuckets(ctx, v)
+	if err != nil || n == 0 {
+		return serviceCheck{}, err
+	}
+	return serviceCheck{version: v, buckets: n}, nil
+}
+
+// filter drops the tickets whose service ID is in no customer of the
+// serving version, with a row error each; one pipeline per batch.
+func (sc serviceCheck) filter(ctx context.Context, repo *seg.Repository, items []item, errs *[]RowError) ([]item, error) {
+	base := repo.Keys().Base(seg.DatasetCustomers, sc.version)
+	pipe := repo.Client().Pipeline()
+	cmds := make([]*redis.BoolCmd, len(items))
+	for i, it := range items {
+		sid := strings.TrimPrefix(it.hash, seg.TicketPrefix)
+		cmds[i] = pipe.HExists(ctx, seg.BucketKey(base, seg.SIDBucketPrefix, seg.Bucket(sid, sc.buckets)), sid)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return items, err
+	}
+	kept := items[:0]
+	for i, it := range items {
+		if cmds[i].Val() {
+			kept = append(kept, it)
+			continue
+		}
+		*errs = append(*errs, RowError{Line: it.line, Field: "service_id",
+			Reason: fmt.Sprintf("unknown service: no customer of the serving customers version %d has it", sc.version)})
+	}
+	return kept, nil
 }
 
 // abort deletes the partial version; on failure the next successful import

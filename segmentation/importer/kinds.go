@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 	"hash/maphash"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -77,7 +78,30 @@ type validator struct {
 	seed    maphash.Seed
 	buckets int
 	buf     []byte
+	prompts map[string]bool // known prompt ids; nil: only their form is checked
+	// regions: lower-case region or alias → region name; nil: as given.
+	regions  map[string]string
+	unmapped *unmappedRegions
 }
+
+// region returns the name a (lower-case) region is stored under, and
+// records a value the table lacks; called once a row is otherwise valid
+// (a row the committer then rejects as a duplicate still counts).
+func (v *validator) region(r string) string {
+	if v.regions == nil || r == seg.AllRegions {
+		return r
+	}
+	if name, ok := v.regions[r]; ok {
+		return name
+	}
+	if v.unmapped != nil {
+		v.unmapped.add(r)
+	}
+	return r
+}
+
+// promptName is the form of a prompt id (deployments/asterisk/sounds).
+var promptName = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 func (v *validator) key(kind keyKind, s string) ukey {
 	k := ukey{s: s, kind: kind, h: maphash.String(v.seed, s) ^ uint64(kind)*0x9e3779b97f4a7c15}
@@ -93,6 +117,9 @@ type spec struct {
 	columns  []string
 	required []string
 	validate func(v *validator, r rawRow) (item, *RowError)
+	// keyField names the column a duplicate hash key (tickets, incidents)
+	// is reported under.
+	keyField string
 }
 
 // Column lists (the CSV headers of the issue).
@@ -115,6 +142,22 @@ const (
 	cAccountManager
 )
 
+// Length limits of customer fields, in bytes: a name is what an agent reads
+// on screen, codes are short; a list holds a few dozen items at most.
+const (
+	MaxNameLen     = 200 // name, account_manager
+	MaxCodeLen     = 64  // segment, tier, language, region
+	MaxListLen     = 2048
+	MaxListItems   = 32 // products, phones, service_ids each
+	MaxPromptIDLen = 128
+)
+
+var customerLimits = [...]int{
+	cID: 64, cName: MaxNameLen, cSegment: MaxCodeLen, cTier: MaxCodeLen, cLanguage: MaxCodeLen,
+	cRegion: MaxCodeLen, cProducts: MaxListLen, cPhones: MaxListLen, cServiceIDs: MaxListLen,
+	cAccountManager: MaxNameLen,
+}
+
 var customerSpec = spec{
 	dataset:  seg.DatasetCustomers,
 	columns:  CustomerColumns,
@@ -123,7 +166,7 @@ var customerSpec = spec{
 }
 
 func rowErr(r rawRow, col []string, i int, format string, a ...any) *RowError {
-	return &RowError{Line: r.line, Field: col[i], Reason: fmt.Sprintf(format, a...)}
+	return &RowError{Line: r.line, Field: col[i], Reason: capReason(fmt.Sprintf(format, a...))}
 }
 
 func validateCustomer(v *validator, r rawRow) (item, *RowError) {
@@ -134,23 +177,28 @@ func validateCustomer(v *validator, r rawRow) (item, *RowError) {
 			return item{}, rowErr(r, col, i, "required")
 		}
 	}
+	for i, limit := range customerLimits {
+		if len(f[i]) > limit {
+			return item{}, rowErr(r, col, i, "%d bytes, longer than %d", len(f[i]), limit)
+		}
+	}
 	id := f[cID]
 	if err := checkID(id, 64); err != "" {
 		return item{}, rowErr(r, col, cID, "%s", err)
 	}
 	segment := upper(f[cSegment])
 	if !rules.KnownSegment(segment) {
-		return item{}, rowErr(r, col, cSegment, "unknown segment %q (known: %s)", f[cSegment], strings.Join(rules.Segments(), ", "))
+		return item{}, rowErr(r, col, cSegment, "unknown segment %s (known: %s)", echo(f[cSegment]), strings.Join(rules.Segments(), ", "))
 	}
 	tier := lower(f[cTier])
 	if !rules.KnownTier(tier) {
-		return item{}, rowErr(r, col, cTier, "unknown tier %q (known: %s)", f[cTier], strings.Join(rules.Tiers(), ", "))
+		return item{}, rowErr(r, col, cTier, "unknown tier %s (known: %s)", echo(f[cTier]), strings.Join(rules.Tiers(), ", "))
 	}
 	lang := lower(f[cLanguage])
 	if lang == "" {
 		lang = rules.DefaultLanguage()
 	} else if !rules.KnownLanguage(lang) {
-		return item{}, rowErr(r, col, cLanguage, "unknown language %q", f[cLanguage])
+		return item{}, rowErr(r, col, cLanguage, "unknown language %s", echo(f[cLanguage]))
 	}
 	region := lower(f[cRegion])
 	for _, i := range []int{cName, cRegion, cAccountManager} {
@@ -160,14 +208,22 @@ func validateCustomer(v *validator, r rawRow) (item, *RowError) {
 	}
 	var prodBuf, phoneBuf, sidBuf [4]string // most rows: one or two of each, no allocation
 	products := splitListInto(prodBuf[:0], f[cProducts])
+	if len(products) > MaxListItems {
+		return item{}, rowErr(r, col, cProducts, "%d items, more than %d", len(products), MaxListItems)
+	}
 	for i, p := range products {
 		p = lower(p)
 		products[i] = p
 		if !rules.KnownProduct(p) {
-			return item{}, rowErr(r, col, cProducts, "unknown product %q", p)
+			return item{}, rowErr(r, col, cProducts, "unknown product %s", echo(p))
 		}
 	}
 	phones, sids := splitListInto(phoneBuf[:0], f[cPhones]), splitListInto(sidBuf[:0], f[cServiceIDs])
+	for _, l := range [...]struct{ i, n int }{{cPhones, len(phones)}, {cServiceIDs, len(sids)}} {
+		if l.n > MaxListItems {
+			return item{}, rowErr(r, col, l.i, "%d items, more than %d", l.n, MaxListItems)
+		}
+	}
 	if len(phones) == 0 && len(sids) == 0 {
 		return item{}, &RowError{Line: r.line, Field: "phones", Reason: "neither phones nor service_ids: the customer could not be found"}
 	}
@@ -186,6 +242,7 @@ func validateCustomer(v *validator, r rawRow) (item, *RowError) {
 		}
 		it.keys = append(it.keys, v.key(kindSID, s))
 	}
+	region = v.region(region)
 	c := seg.Customer{Name: f[cName], Segment: segment, Tier: tier, Language: lang, Region: region,
 		Products: products, AccountManager: f[cAccountManager]}
 	v.buf = seg.EncodeCustomer(v.buf[:0], &c)
@@ -217,6 +274,7 @@ var ticketSpec = spec{
 	columns:  TicketColumns,
 	required: []string{"service_id", "ticket_id", "status", "updated_at"},
 	validate: validateTicket,
+	keyField: "service_id",
 }
 
 func validateTicket(v *validator, r rawRow) (item, *RowError) {
@@ -234,7 +292,7 @@ func validateTicket(v *validator, r rawRow) (item, *RowError) {
 	}
 	status := strings.ToLower(f[2])
 	if !slices.Contains(seg.TicketStatuses, status) {
-		return item{}, rowErr(r, col, 2, "unknown status %q (known: %s)", f[2], strings.Join(seg.TicketStatuses, ", "))
+		return item{}, rowErr(r, col, 2, "unknown status %s (known: %s)", echo(f[2]), strings.Join(seg.TicketStatuses, ", "))
 	}
 	updated, err := parseTime(f[3])
 	if err != nil {
@@ -247,6 +305,9 @@ func validateTicket(v *validator, r rawRow) (item, *RowError) {
 		if err != nil {
 			return item{}, rowErr(r, col, 4, "%v", err)
 		}
+		if eta < updated {
+			return item{}, rowErr(r, col, 4, "before updated_at")
+		}
 		it.fields = append(it.fields, "eta", eta)
 	}
 	return it, nil
@@ -257,6 +318,7 @@ var incidentSpec = spec{
 	columns:  IncidentColumns,
 	required: []string{"product", "region", "prompt", "started_at"},
 	validate: validateIncident,
+	keyField: "region",
 }
 
 func validateIncident(v *validator, r rawRow) (item, *RowError) {
@@ -269,17 +331,24 @@ func validateIncident(v *validator, r rawRow) (item, *RowError) {
 	}
 	product, region := strings.ToLower(f[0]), strings.ToLower(f[1])
 	if !rules.KnownProduct(product) {
-		return item{}, rowErr(r, col, 0, "unknown product %q", f[0])
+		return item{}, rowErr(r, col, 0, "unknown product %s", echo(f[0]))
 	}
 	if region != seg.AllRegions {
 		if err := checkID(region, 64); err != "" {
 			return item{}, rowErr(r, col, 1, "%s", err)
 		}
 	}
+	if len(f[2]) > MaxPromptIDLen || !promptName.MatchString(f[2]) {
+		return item{}, rowErr(r, col, 2, "%s is not a prompt id (lower-case words joined by '-')", echo(f[2]))
+	}
+	if v.prompts != nil && !v.prompts[f[2]] {
+		return item{}, rowErr(r, col, 2, "%s is not in the prompt manifest", echo(f[2]))
+	}
 	started, err := parseTime(f[3])
 	if err != nil {
 		return item{}, rowErr(r, col, 3, "%v", err)
 	}
+	region = v.region(region)
 	it := item{line: r.line, hash: seg.IncidentPrefix + product + ":" + region,
 		fields: []any{"region", region, "prompt", f[2], "started_at", started}}
 	it.keys = []ukey{v.key(kindHash, it.hash)}
@@ -301,7 +370,7 @@ func validateIncident(v *validator, r rawRow) (item, *RowError) {
 func parseTime(s string) (string, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return "", fmt.Errorf("%q is not an RFC 3339 time (e.g. 2026-11-27T08:00:00+07:00)", s)
+		return "", fmt.Errorf("%s is not an RFC 3339 time (e.g. 2026-11-27T08:00:00+07:00)", echo(s))
 	}
 	return t.UTC().Format(time.RFC3339), nil
 }
@@ -313,7 +382,7 @@ func checkID(s string, maxLen int) string {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '-' || c == '_' || c == '.') {
-			return fmt.Sprintf("%q: only letters, digits, '-', '_' and '.' are allowed", s)
+			return fmt.Sprintf("%s: only letters, digits, '-', '_' and '.' are allowed", echo(s))
 		}
 	}
 	return ""

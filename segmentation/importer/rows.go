@@ -94,10 +94,10 @@ func mapHeader(header, columns, required []string) ([]int, error) {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		j, ok := pos[h]
 		if !ok {
-			return nil, fmt.Errorf("unknown column %q (columns: %s)", h, strings.Join(columns, ","))
+			return nil, fmt.Errorf("unknown column %s (columns: %s)", echo(h), strings.Join(columns, ","))
 		}
 		if seen[h] {
-			return nil, fmt.Errorf("column %q twice", h)
+			return nil, fmt.Errorf("column %s twice", echo(h))
 		}
 		seen[h] = true
 		index[i] = j
@@ -127,6 +127,9 @@ func (c *csvReader) next() (rawRow, error) {
 	return row, nil
 }
 
+// MaxJSONLine is the longest JSON Lines row read, in bytes.
+const MaxJSONLine = 4 << 20
+
 // jsonlReader reads one JSON object per line; list fields may be arrays or
 // ";"-separated strings, numbers are taken as their text.
 type jsonlReader struct {
@@ -138,7 +141,7 @@ type jsonlReader struct {
 
 func newJSONLReader(r io.Reader, columns []string) *jsonlReader {
 	s := bufio.NewScanner(r)
-	s.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	s.Buffer(make([]byte, 64*1024), MaxJSONLine)
 	pos := make(map[string]int, len(columns))
 	for i, c := range columns {
 		pos[c] = i
@@ -156,18 +159,18 @@ func (j *jsonlReader) next() (rawRow, error) {
 		row := rawRow{line: j.line, f: make([]string, j.width)}
 		var obj map[string]json.RawMessage
 		if err := json.Unmarshal(b, &obj); err != nil {
-			row.err = "not a JSON object: " + err.Error()
+			row.err = capReason("not a JSON object: " + err.Error())
 			return row, nil
 		}
 		for k, raw := range obj {
 			i, ok := j.columns[strings.ToLower(k)]
 			if !ok {
-				row.err = fmt.Sprintf("unknown field %q", k)
+				row.err = fmt.Sprintf("unknown field %s", echo(k))
 				return row, nil
 			}
 			v, err := jsonText(raw)
 			if err != nil {
-				row.err = fmt.Sprintf("field %q: %v", k, err)
+				row.err = capReason(fmt.Sprintf("field %s: %v", echo(k), err))
 				return row, nil
 			}
 			row.f[i] = strings.TrimSpace(v)
@@ -175,6 +178,9 @@ func (j *jsonlReader) next() (rawRow, error) {
 		return row, nil
 	}
 	if err := j.s.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return rawRow{}, fmt.Errorf("line %d: longer than %d bytes (%d MiB), the limit of a JSON Lines row", j.line+1, MaxJSONLine, MaxJSONLine>>20)
+		}
 		return rawRow{}, fmt.Errorf("line %d: %w", j.line+1, err)
 	}
 	return rawRow{}, io.EOF
