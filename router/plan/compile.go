@@ -83,6 +83,15 @@ func Compile(cfg *configs.Config, prompts configs.PromptIDs) (*Plan, error) {
 	if p.Regions == nil {
 		p.Regions = map[string]string{}
 	}
+	// A CRM region code or other spelling (region_aliases: JAP → jayapura)
+	// greets in its region's zone too, also for data imported before the
+	// alias was configured.
+	p.regionCount = len(p.Regions)
+	for alias, region := range cfg.RegionNames() {
+		if z, ok := cfg.Regions[region]; ok && alias != region {
+			p.Regions[alias] = z
+		}
+	}
 	// Two passes: create every menu, then link options to them.
 	for name, m := range cfg.IVR.Menus {
 		p.Menus[name] = &Menu{Name: name, Prompt: m.Prompt, Options: make(map[string]*Option, len(m.Options))}
@@ -135,11 +144,12 @@ func Version(cfg *configs.Config) string {
 		IVR          configs.IVR
 		Routing      configs.Routing
 		Regions      map[string]string
+		Aliases      map[string]string
 		Handoff      configs.Handoff
 		Segmentation configs.Segmentation
 		Greeting     configs.Greeting
 		Lines        []configs.Line
-	}{cfg.IVR, cfg.Routing, cfg.Regions, cfg.Handoff, cfg.Segmentation, cfg.Greeting, cfg.Lines})
+	}{cfg.IVR, cfg.Routing, cfg.Regions, cfg.RegionAliases, cfg.Handoff, cfg.Segmentation, cfg.Greeting, cfg.Lines})
 	if err != nil { // only plain data: cannot happen
 		panic("plan: version: " + err.Error())
 	}

@@ -120,7 +120,7 @@ func (p *Plan) flowGraph() *graph {
 	g.edge("start", "answer", "")
 	g.node("greeting", shapeStep, "", "greeting by the caller's local time",
 		bands(p.Prompts.Greeting),
-		fmt.Sprintf("zone of the customer's region (%d regions), else of the line", len(p.Regions)))
+		fmt.Sprintf("zone of the customer's region (%d regions and their codes), else of the line", p.regionCount))
 	g.edge("answer", "greeting", "")
 
 	// 2 identification

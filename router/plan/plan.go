@@ -104,7 +104,9 @@ type Plan struct {
 
 	Identification Identification
 	Prompts        Prompts
-	Regions        map[string]string // lower-case region → WIB|WITA|WIT
+	// Regions maps a lower-case region, or a code/spelling of one
+	// (region_aliases), to its zone WIB|WITA|WIT.
+	Regions map[string]string
 	// Segments is the one compilation of segmentation.segments and .tiers:
 	// which segments are served, the redirect of the others, tier
 	// priorities, known products and languages. The resolver decides
@@ -116,6 +118,7 @@ type Plan struct {
 	Lines           map[string]configs.Line
 	DefaultTimeZone string
 
+	regionCount  int // regions configured (Regions also holds their aliases)
 	defaultQueue string
 	queues       map[string]queue
 	rules        []rule

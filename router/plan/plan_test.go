@@ -183,3 +183,14 @@ func TestMatch(t *testing.T) {
 		})
 	}
 }
+
+// A customer stored with a CRM region code (JAP, data imported before the
+// alias existed) is greeted in the zone of the region the code stands for.
+func TestRegionCodesHaveTheirRegionsZone(t *testing.T) {
+	p := defaultPlan(t)
+	for code, zone := range map[string]string{"jap": "WIT", "jayapura": "WIT", "bdg": "WIB", "jkt": "WIB"} {
+		if got := p.Regions[code]; got != zone {
+			t.Errorf("Regions[%q] = %q, want %q", code, got, zone)
+		}
+	}
+}
