@@ -71,6 +71,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		}
 		return float64(a.ctl.ActiveCalls())
 	})
+	a.metrics.Configure(metricsConfig(cfg))
 	ctl, err := ari.NewController(ari.Options{
 		URL:            cfg.ARI.URL,
 		WebsocketURL:   websocketURL(cfg.ARI),
@@ -158,6 +159,7 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 			return
 		}
 		a.resolver.SetRules(rules)
+		a.metrics.Configure(metricsConfig(cfg))
 	}
 	go a.plans.Watch(ctx, configPath, loadAndKeep, a.log.With().Str("component", "config").Logger(), onChange)
 }
