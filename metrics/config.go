@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
@@ -132,4 +133,19 @@ func (m *Metrics) initClosedSets() {
 	m.callsStarted.WithLabelValues("adopted")
 	m.resynced.WithLabelValues("adopted")
 	m.resynced.WithLabelValues("gone")
+}
+
+// FromConfig is what the metrics take from the configuration: the segments
+// and queues that bound their labels. The queues' service-level thresholds,
+// targets and maximum waits come with the queue configuration of the ACD;
+// until then every queue has the defaults.
+func FromConfig(cfg *configs.Config) Config {
+	c := Config{
+		Segments: slices.Sorted(maps.Keys(cfg.Segmentation.Segments)),
+		Queues:   make(map[string]QueueTargets, len(cfg.Routing.Queues)),
+	}
+	for name := range cfg.Routing.Queues {
+		c.Queues[name] = QueueTargets{}
+	}
+	return c
 }

@@ -71,7 +71,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		}
 		return float64(a.ctl.ActiveCalls())
 	})
-	a.metrics.Configure(metricsConfig(cfg))
+	a.metrics.Configure(metrics.FromConfig(cfg))
 	ctl, err := ari.NewController(ari.Options{
 		URL:            cfg.ARI.URL,
 		WebsocketURL:   websocketURL(cfg.ARI),
@@ -159,7 +159,7 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 			return
 		}
 		a.resolver.SetRules(rules)
-		a.metrics.Configure(metricsConfig(cfg))
+		a.metrics.Configure(metrics.FromConfig(cfg))
 	}
 	go a.plans.Watch(ctx, configPath, loadAndKeep, a.log.With().Str("component", "config").Logger(), onChange)
 }
