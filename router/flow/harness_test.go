@@ -19,6 +19,7 @@ import (
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
+	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
@@ -150,8 +151,9 @@ type worldOpts struct {
 	noData    bool
 	agent     *arisim.Agent // nil: an agent that answers after 1s
 	tweak     func(*configs.Config)
-	logTo     io.Writer // every log line of the flow and the controller (nil: TENESA_TEST_LOG)
-	timeScale float64   // 0: simTimeScale
+	logTo     io.Writer        // every log line of the flow and the controller (nil: TENESA_TEST_LOG)
+	timeScale float64          // 0: simTimeScale
+	metrics   *metrics.Metrics // the flow's and the controller's metrics (nil: none)
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -269,12 +271,16 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			return nil
 		}),
 		Handover: router.RedisHandover{Client: rdb, Prefix: prefix + "handover:"},
+		Metrics:  o.metrics,
 		Log:      log,
 		Now:      func() time.Time { return time.Unix(0, clock.Load()) },
 	}
 	w.ctlOpts = ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
 		Username: "tenesa", Password: "test", Application: "tenesa-ivr", RequestTimeout: 2 * time.Second,
 		Logger: log}
+	if o.metrics != nil {
+		w.ctlOpts.Observer = o.metrics
+	}
 	w.startController(t)
 	t.Cleanup(func() {
 		w.stopController()
