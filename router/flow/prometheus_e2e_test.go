@@ -19,27 +19,41 @@ import (
 )
 
 // figure is one recording rule checked against the handling records: the
-// share of the records that match num among those that match den. Queue
-// figures (SL, ASA, AHT, abandonment) join this list when the ACD feeds
-// the queue metrics.
+// sum of num over the records divided by the sum of den. A share counts
+// records (1 or 0 each); a mean sums a duration over count. Queue figures
+// join this list when the ACD feeds the queue metrics, e.g. ASA:
+// num = r.WaitSeconds of answered calls, den = 1 for each answered call.
 type figure struct {
 	name     string // recording rule without its window suffix
-	num, den func(r *router.Record) bool
+	num, den func(r *router.Record) float64
+}
+
+// share is a figure counting the records matching num among those matching den.
+func share(name string, num, den func(r *router.Record) bool) figure {
+	one := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	return figure{name,
+		func(r *router.Record) float64 { return one(den(r) && num(r)) },
+		func(r *router.Record) float64 { return one(den(r)) }}
 }
 
 var ivrFigures = []figure{
-	{"tenesa_greeting_standard:ratio",
+	share("tenesa_greeting_standard:ratio",
 		func(r *router.Record) bool { return r.Greeting.Completed },
-		func(r *router.Record) bool { return r.Greeting.Played }},
-	{"tenesa_segment_conformity:ratio",
-		func(r *router.Record) bool { return r.Segment != "" && r.Outcome != router.OutcomeWrongSegment },
-		func(r *router.Record) bool { return r.Segment != "" }},
-	{"tenesa_ivr_containment:ratio",
+		func(r *router.Record) bool { return r.Greeting.Played }),
+	share("tenesa_segment_conformity:ratio",
+		func(r *router.Record) bool { return r.Outcome != router.OutcomeWrongSegment },
+		func(r *router.Record) bool { return r.Segment != "" }),
+	share("tenesa_ivr_containment:ratio",
 		func(r *router.Record) bool { return r.Outcome == router.OutcomeSelfServed },
-		func(r *router.Record) bool { return r.Outcome != router.OutcomeWrongSegment }},
-	{"tenesa_ticket_status_self_service:ratio",
-		func(r *router.Record) bool { return r.SelfServiceResult != "" && r.Outcome == router.OutcomeSelfServed },
-		func(r *router.Record) bool { return r.SelfServiceResult != "" }},
+		func(r *router.Record) bool { return r.Outcome != router.OutcomeWrongSegment }),
+	share("tenesa_ticket_status_self_service:ratio",
+		func(r *router.Record) bool { return r.Outcome == router.OutcomeSelfServed },
+		func(r *router.Record) bool { return r.SelfServiceResult != "" }),
 }
 
 // TestPrometheusEndToEnd runs a real Prometheus (Debian's prometheus
@@ -164,12 +178,8 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		for _, f := range ivrFigures {
 			var num, den float64
 			for _, r := range records {
-				if f.den(r) {
-					den++
-					if f.num(r) {
-						num++
-					}
-				}
+				num += f.num(r)
+				den += f.den(r)
 			}
 			if den == 0 {
 				t.Fatalf("%s: the mix has no call it counts", f.name)
