@@ -53,7 +53,13 @@ var ivrFigures = []figure{
 		func(r *router.Record) bool { return r.Outcome != router.OutcomeWrongSegment }),
 	share("tenesa_ticket_status_self_service:ratio",
 		func(r *router.Record) bool { return r.Outcome == router.OutcomeSelfServed },
-		func(r *router.Record) bool { return r.SelfServiceResult != "" }),
+		choseTicketStatus),
+}
+
+// choseTicketStatus: the caller reached the ticket-status self-service
+// (it has a result, or the call ended there before one).
+func choseTicketStatus(r *router.Record) bool {
+	return r.SelfServiceResult != "" || r.AbandonStage == router.StageSelfSvc
 }
 
 // TestPrometheusEndToEnd runs a real Prometheus (Debian's prometheus
@@ -98,6 +104,8 @@ func TestPrometheusEndToEnd(t *testing.T) {
 			menu("ask-service-id", sidDES+"#"), menu("offer-agent", "1"))}},
 		{"ticket status, then an agent", 1, arisim.Caller{Number: aniUnknown, Script: steps(menu("ask-service-id", sidNoTicket+"#"),
 			menu("menu-main", "2"), menu("offer-agent", "0"), talk)}},
+		{"ticket status, hangs up when asked for the service", 1, arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "2"),
+			[]arisim.Step{arisim.WaitForPrompt("ask-service-id"), hangUp})}},
 		{"consumer redirected to 147", 2, arisim.Caller{Number: aniConsumer}},
 		{"hangs up during the greeting", 1, arisim.Caller{Number: aniDES, Script: []arisim.Step{arisim.WaitForPrompt("greeting-"), hangUp}}},
 		{"unidentified after three service IDs", 1, arisim.Caller{Number: aniUnknown, Script: steps(
@@ -195,6 +203,16 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		}
 	}
 	t.Log(report.String())
+
+	// the controller's own figures came through the same scrape
+	for _, q := range []string{`up{job="tenesa-ivr"} == 1`, `tenesa_ari_connected == 1`,
+		`sum(tenesa_ari_events_total) > 0`, `sum(tenesa_ari_request_duration_seconds_count) > 0`,
+		`sum(tenesa_ivr_stage_duration_seconds_count) > 0`,
+		`tenesa_handling_records_total{result="ok"} == ` + fmt.Sprint(n)} {
+		if v, err := prom.Query(ctx, q); err != nil || len(v) != 1 {
+			t.Errorf("%s: %v %v, want one sample", q, v, err)
+		}
+	}
 }
 
 // checkCounts compares counts by "segment outcome" (divided by k) with want.
