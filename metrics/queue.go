@@ -159,7 +159,8 @@ type QueueLive struct {
 
 // SetLive installs the function the scrape reads calls waiting, oldest
 // wait and agents by state from (computed at scrape time: nothing to
-// drift). It must be cheap and safe for concurrent use. nil removes it.
+// drift). It must be cheap and safe for concurrent use; each queue should
+// appear once (later entries of the same queue are ignored). nil removes it.
 func (m *Metrics) SetLive(f func() Live) {
 	if m == nil {
 		return
@@ -217,7 +218,12 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	live := (*f)()
+	seen := make(map[string]bool, len(live.Queues))
 	for _, q := range live.Queues {
+		if seen[q.Queue] { // a second entry would fail the whole scrape
+			continue
+		}
+		seen[q.Queue] = true
 		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(q.Waiting), q.Queue)
 		ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, q.OldestWait.Seconds(), q.Queue)
 		for _, s := range AgentStates {

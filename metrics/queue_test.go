@@ -146,7 +146,8 @@ func TestLiveFiguresAreReadAtScrapeTime(t *testing.T) {
 	m.SetLive(func() metrics.Live {
 		return metrics.Live{
 			Queues: []metrics.QueueLive{{Queue: "general", Waiting: waiting, OldestWait: time.Duration(waiting) * 10 * time.Second,
-				Agents: map[metrics.AgentState]int{metrics.AgentAvailable: 1, metrics.AgentOnCall: 2}}},
+				Agents: map[metrics.AgentState]int{metrics.AgentAvailable: 1, metrics.AgentOnCall: 2}},
+				{Queue: "general", Waiting: 99}}, // a duplicate must not break the scrape
 			Agents: map[metrics.AgentState]int{metrics.AgentAvailable: 1, metrics.AgentOnCall: 2, metrics.AgentPaused: 1},
 		}
 	})
