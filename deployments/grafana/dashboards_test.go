@@ -1,5 +1,7 @@
 package grafana_test
 
+//lint:file-ignore SA1019 the v1 dashboard model is what the generator writes (see dashboards.go)
+
 import (
 	"bytes"
 	"encoding/json"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tenesa-ivr/tenesa-ivr/deployments/grafana"
@@ -137,6 +141,27 @@ func TestDashboardsUseOnlyRegisteredOrRecordedMetrics(t *testing.T) {
 			if m == nil || !known[m[1]] {
 				t.Errorf("%s variable %s: query %q is not label_values of a registered metric", name, v.Name, v.Query)
 			}
+		}
+	}
+}
+
+// The committed JSON reads back as Grafana dashboards, panels and Prometheus
+// queries (the SDK's own decoding, with its panel and query plugins).
+func TestDashboardsDecodeAsGrafanaDashboards(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	onDisk, _ := filepath.Glob("dashboards/*.json")
+	for _, f := range onDisk {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d dashboard.Dashboard
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if d.Uid == nil || *d.Uid == "" || len(d.Panels) == 0 {
+			t.Errorf("%s: uid %v, %d panels", f, d.Uid, len(d.Panels))
 		}
 	}
 }

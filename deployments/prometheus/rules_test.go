@@ -1,6 +1,7 @@
 package prometheus_test
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,6 +83,36 @@ func TestPromtoolUnitTestsPass(t *testing.T) {
 
 func TestPromtoolChecksTheScrapeConfig(t *testing.T) {
 	promtool(t, "check", "config", "prometheus.yml")
+}
+
+// The metrics follow Prometheus's naming conventions, as promtool lints
+// them (units, _total on counters, no reserved suffixes).
+func TestPromtoolLintsTheMetricNames(t *testing.T) {
+	bin, err := promcheck.Binary("promtool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := promcheck.Exposition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(text)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		// promtool also exits non-zero on lint findings; show only ours
+		var ours []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "tenesa_") {
+				ours = append(ours, l)
+			}
+		}
+		if len(ours) > 0 {
+			t.Errorf("promtool check metrics:\n%s", strings.Join(ours, "\n"))
+		} else if !strings.Contains(string(out), "go_") && !strings.Contains(string(out), "process_") {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
 }
 
 // Every recording rule is the expression of a promtool unit test, and

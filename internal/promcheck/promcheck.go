@@ -5,6 +5,7 @@
 package promcheck
 
 import (
+	"bytes"
 	"fmt"
 	"os/exec"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/tenesa-ivr/tenesa-ivr/metrics"
@@ -57,11 +59,7 @@ var fqNameRE = regexp.MustCompile(`fqName: "([^"]+)"`)
 // their _bucket, _sum and _count, and Prometheus's own "up". It fails when
 // a registered collector yields no series (a new vector not touched here).
 func RegisteredNames() (map[string]bool, error) {
-	reg := metrics.NewRegistry()
-	rec := &recordingRegisterer{Registerer: reg}
-	m := metrics.New(rec, func() float64 { return 0 })
-	touchAll(m)
-
+	reg, rec := touchedRegistry()
 	mfs, err := reg.Gather()
 	if err != nil {
 		return nil, err
@@ -95,6 +93,32 @@ func RegisteredNames() (map[string]bool, error) {
 		return nil, fmt.Errorf("registered but without a series (touch them in promcheck.touchAll): %s", strings.Join(untouched, ", "))
 	}
 	return names, nil
+}
+
+// touchedRegistry is a controller's registry with every vector touched.
+func touchedRegistry() (*prometheus.Registry, *recordingRegisterer) {
+	reg := metrics.NewRegistry()
+	rec := &recordingRegisterer{Registerer: reg}
+	touchAll(metrics.New(rec, func() float64 { return 0 }))
+	return reg, rec
+}
+
+// Exposition returns what a controller's /metrics serves (every vector
+// touched), in the text format.
+func Exposition() ([]byte, error) {
+	reg, _ := touchedRegistry()
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return nil, err
+		}
+	}
+	return b.Bytes(), nil
 }
 
 // touchAll gives every vector of m at least one series.
