@@ -81,7 +81,9 @@ func TestPrometheusEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Configure(metrics.FromConfig(cfg))
-	w := newWorld(t, worldOpts{metrics: m})
+	// a look-up budget no loaded machine exceeds: a degraded look-up would
+	// send a scripted caller down a path its script does not follow
+	w := newWorld(t, worldOpts{metrics: m, tweak: func(c *configs.Config) { c.Segmentation.LookupBudget = 5 * time.Second }})
 	srv := httptest.NewServer(metrics.Handler(reg))
 	t.Cleanup(srv.Close)
 
