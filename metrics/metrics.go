@@ -50,12 +50,13 @@ type Metrics struct {
 	wrapUp            *prometheus.HistogramVec
 	escalations       *prometheus.CounterVec
 	dispositions      *prometheus.CounterVec
+	dispatch          prometheus.Histogram
 
 	// config is the current Config (queue targets, segments); live is the
 	// ACD's snapshot function. Both are read at scrape time and on the
 	// event path, written on start-up and reload.
 	config atomic.Pointer[Config]
-	live   atomic.Pointer[func() Live]
+	live   atomic.Pointer[func() (Live, error)]
 }
 
 // Buckets, chosen for the ranges they measure (seconds).
@@ -72,6 +73,8 @@ var (
 	WaitBuckets = []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600}
 	// TalkBuckets: conversations, 15 seconds to an hour.
 	TalkBuckets = []float64{15, 30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 3600}
+	// DispatchBuckets: the ACD's matching of a call and an agent, 100µs to 100ms.
+	DispatchBuckets = []float64{.0001, .00025, .0005, .001, .002, .005, .01, .025, .05, .1}
 	// WrapUpBuckets: after-call work, seconds to ten minutes.
 	WrapUpBuckets = []float64{5, 10, 15, 30, 45, 60, 90, 120, 180, 300, 600}
 )
@@ -129,10 +132,12 @@ func New(reg prometheus.Registerer, activeCalls func() float64) *Metrics {
 		wrapUp: f.histogramVec("queue_wrap_up_seconds",
 			"Agents' wrap-up (after-call work) time, by queue.", WrapUpBuckets, "queue"),
 		escalations: f.counterVec("escalations_total",
-			"Calls escalated, by reason (max_wait, repeat_caller, agent).", "reason"),
+			"Calls escalated, by reason (max_wait, repeat_caller, agent_request).", "reason"),
 		dispositions: f.counterVec("dispositions_total",
 			"Agent-handled calls at the end of wrap-up, by whether a disposition was recorded and what it says.",
 			"recorded", "further_help", "closing"),
+		dispatch: f.histogram("dispatch_latency_seconds",
+			"From an agent or a call becoming ready to the offer handed to the call's owner.", DispatchBuckets),
 	}
 	if activeCalls != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -175,6 +180,12 @@ func (f factory) gauge(name, help string) prometheus.Gauge {
 	g := prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: name, Help: help})
 	f.reg.MustRegister(g)
 	return g
+}
+
+func (f factory) histogram(name, help string, buckets []float64) prometheus.Histogram {
+	h := prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: namespace, Name: name, Help: help, Buckets: buckets})
+	f.reg.MustRegister(h)
+	return h
 }
 
 func (f factory) histogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {

@@ -33,7 +33,7 @@ type EscalationReason string
 const (
 	EscalationMaxWait      EscalationReason = "max_wait"      // overflowed past the queue's maximum wait
 	EscalationRepeatCaller EscalationReason = "repeat_caller" // N calls in 24 h about an open complaint
-	EscalationAgent        EscalationReason = "agent"         // the agent escalated the live call
+	EscalationAgent        EscalationReason = "agent_request" // the agent escalated the live call
 )
 
 // EscalationReasons lists every EscalationReason.
@@ -159,9 +159,11 @@ type QueueLive struct {
 
 // SetLive installs the function the scrape reads calls waiting, oldest
 // wait and agents by state from (computed at scrape time: nothing to
-// drift). It must be cheap and safe for concurrent use; each queue should
-// appear once (later entries of the same queue are ignored). nil removes it.
-func (m *Metrics) SetLive(f func() Live) {
+// drift). It must bound its own time and be safe for concurrent use; each
+// queue should appear once (later entries of the same queue are ignored).
+// When it fails, the scrape reports tenesa_acd_figures_up 0 and no live
+// figures. nil removes it.
+func (m *Metrics) SetLive(f func() (Live, error)) {
 	if m == nil {
 		return
 	}
@@ -172,23 +174,34 @@ func (m *Metrics) SetLive(f func() Live) {
 	m.live.Store(&f)
 }
 
+// Dispatched observes the time from an agent or a call becoming ready to
+// the offer handed to the call's owner.
+func (m *Metrics) Dispatched(d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.dispatch.Observe(d.Seconds())
+}
+
 var (
-	descWaiting = prometheus.NewDesc(namespace+"_queue_calls_waiting",
+	liveWaitingDesc = prometheus.NewDesc(namespace+"_queue_calls_waiting",
 		"Calls waiting in the queue now.", []string{"queue"}, nil)
-	descOldest = prometheus.NewDesc(namespace+"_queue_oldest_wait_seconds",
+	liveOldestDesc = prometheus.NewDesc(namespace+"_queue_oldest_wait_seconds",
 		"How long the call waiting longest in the queue has waited (0: none waiting).", []string{"queue"}, nil)
-	descQueueAgents = prometheus.NewDesc(namespace+"_queue_agents",
+	liveQueueAgentsDesc = prometheus.NewDesc(namespace+"_queue_agents",
 		"The queue's member agents, by state.", []string{"queue", "state"}, nil)
-	descAgents = prometheus.NewDesc(namespace+"_agents",
+	liveAgentsDesc = prometheus.NewDesc(namespace+"_agents",
 		"Agents by state (each once).", []string{"state"}, nil)
-	descSLThreshold = prometheus.NewDesc(namespace+"_queue_service_level_threshold_seconds",
+	targetSLThresholdDesc = prometheus.NewDesc(namespace+"_queue_service_level_threshold_seconds",
 		"Configured service-level threshold of the queue.", []string{"queue"}, nil)
-	descSLTarget = prometheus.NewDesc(namespace+"_queue_service_level_target_ratio",
+	targetSLDesc = prometheus.NewDesc(namespace+"_queue_service_level_target_ratio",
 		"Configured service-level target of the queue (share answered within the threshold).", []string{"queue"}, nil)
-	descShortAbandon = prometheus.NewDesc(namespace+"_queue_short_abandon_threshold_seconds",
+	targetShortAbandonDesc = prometheus.NewDesc(namespace+"_queue_short_abandon_threshold_seconds",
 		"Configured short-abandon threshold of the queue (0: no exclusion).", []string{"queue"}, nil)
-	descMaxWait = prometheus.NewDesc(namespace+"_queue_max_wait_seconds",
+	targetMaxWaitDesc = prometheus.NewDesc(namespace+"_queue_max_wait_seconds",
 		"Configured maximum wait of the queue (absent: none).", []string{"queue"}, nil)
+	liveUpDesc = prometheus.NewDesc(namespace+"_acd_figures_up",
+		"1 when the live queue figures could be read at this scrape (absent without a live source).", nil, nil)
 )
 
 // queueCollector reports the live figures and the configured targets at
@@ -196,8 +209,8 @@ var (
 type queueCollector struct{ m *Metrics }
 
 func (c queueCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWaiting, descOldest, descQueueAgents, descAgents,
-		descSLThreshold, descSLTarget, descShortAbandon, descMaxWait} {
+	for _, d := range []*prometheus.Desc{liveWaitingDesc, liveOldestDesc, liveQueueAgentsDesc, liveAgentsDesc,
+		targetSLThresholdDesc, targetSLDesc, targetShortAbandonDesc, targetMaxWaitDesc, liveUpDesc} {
 		ch <- d
 	}
 }
@@ -206,31 +219,36 @@ func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	cfg := c.m.config.Load()
 	for _, q := range slices.Sorted(maps.Keys(cfg.Queues)) {
 		t := cfg.Queues[q]
-		ch <- prometheus.MustNewConstMetric(descSLThreshold, prometheus.GaugeValue, t.ServiceLevelThreshold.Seconds(), q)
-		ch <- prometheus.MustNewConstMetric(descSLTarget, prometheus.GaugeValue, t.ServiceLevelTarget, q)
-		ch <- prometheus.MustNewConstMetric(descShortAbandon, prometheus.GaugeValue, t.ShortAbandon.Seconds(), q)
+		ch <- prometheus.MustNewConstMetric(targetSLThresholdDesc, prometheus.GaugeValue, t.ServiceLevelThreshold.Seconds(), q)
+		ch <- prometheus.MustNewConstMetric(targetSLDesc, prometheus.GaugeValue, t.ServiceLevelTarget, q)
+		ch <- prometheus.MustNewConstMetric(targetShortAbandonDesc, prometheus.GaugeValue, t.ShortAbandon.Seconds(), q)
 		if t.MaxWait > 0 {
-			ch <- prometheus.MustNewConstMetric(descMaxWait, prometheus.GaugeValue, t.MaxWait.Seconds(), q)
+			ch <- prometheus.MustNewConstMetric(targetMaxWaitDesc, prometheus.GaugeValue, t.MaxWait.Seconds(), q)
 		}
 	}
 	f := c.m.live.Load()
 	if f == nil {
 		return
 	}
-	live := (*f)()
+	live, err := (*f)()
+	if err != nil {
+		ch <- prometheus.MustNewConstMetric(liveUpDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(liveUpDesc, prometheus.GaugeValue, 1)
 	seen := make(map[string]bool, len(live.Queues))
 	for _, q := range live.Queues {
 		if seen[q.Queue] { // a second entry would fail the whole scrape
 			continue
 		}
 		seen[q.Queue] = true
-		ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(q.Waiting), q.Queue)
-		ch <- prometheus.MustNewConstMetric(descOldest, prometheus.GaugeValue, q.OldestWait.Seconds(), q.Queue)
+		ch <- prometheus.MustNewConstMetric(liveWaitingDesc, prometheus.GaugeValue, float64(q.Waiting), q.Queue)
+		ch <- prometheus.MustNewConstMetric(liveOldestDesc, prometheus.GaugeValue, q.OldestWait.Seconds(), q.Queue)
 		for _, s := range AgentStates {
-			ch <- prometheus.MustNewConstMetric(descQueueAgents, prometheus.GaugeValue, float64(q.Agents[s]), q.Queue, string(s))
+			ch <- prometheus.MustNewConstMetric(liveQueueAgentsDesc, prometheus.GaugeValue, float64(q.Agents[s]), q.Queue, string(s))
 		}
 	}
 	for _, s := range AgentStates {
-		ch <- prometheus.MustNewConstMetric(descAgents, prometheus.GaugeValue, float64(live.Agents[s]), string(s))
+		ch <- prometheus.MustNewConstMetric(liveAgentsDesc, prometheus.GaugeValue, float64(live.Agents[s]), string(s))
 	}
 }

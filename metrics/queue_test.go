@@ -1,6 +1,7 @@
 package metrics_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -143,13 +144,13 @@ func TestConfigureCreatesSeriesAtZeroAndExportsTargets(t *testing.T) {
 func TestLiveFiguresAreReadAtScrapeTime(t *testing.T) {
 	reg, m := newConfigured(t)
 	waiting := 0
-	m.SetLive(func() metrics.Live {
+	m.SetLive(func() (metrics.Live, error) {
 		return metrics.Live{
 			Queues: []metrics.QueueLive{{Queue: "general", Waiting: waiting, OldestWait: time.Duration(waiting) * 10 * time.Second,
 				Agents: map[metrics.AgentState]int{metrics.AgentAvailable: 1, metrics.AgentOnCall: 2}},
 				{Queue: "general", Waiting: 99}}, // a duplicate must not break the scrape
 			Agents: map[metrics.AgentState]int{metrics.AgentAvailable: 1, metrics.AgentOnCall: 2, metrics.AgentPaused: 1},
-		}
+		}, nil
 	})
 	waiting = 3
 	if got := value(t, reg, "tenesa_queue_calls_waiting", "queue", "general"); got != 3 {
@@ -164,9 +165,19 @@ func TestLiveFiguresAreReadAtScrapeTime(t *testing.T) {
 	if got := value(t, reg, "tenesa_agents", "state", "paused"); got != 1 {
 		t.Errorf("paused agents = %v, want 1", got)
 	}
-	m.SetLive(nil)
+	if got := value(t, reg, "tenesa_acd_figures_up"); got != 1 {
+		t.Errorf("figures up = %v, want 1", got)
+	}
+	m.SetLive(func() (metrics.Live, error) { return metrics.Live{}, errors.New("redis: i/o timeout") })
+	if got := value(t, reg, "tenesa_acd_figures_up"); got != 0 {
+		t.Errorf("figures up after a failed read = %v, want 0", got)
+	}
 	if n, _ := testutil.GatherAndCount(reg, "tenesa_queue_calls_waiting"); n != 0 {
-		t.Errorf("calls waiting still reported without a live source: %d series", n)
+		t.Errorf("calls waiting reported from a failed read: %d series", n)
+	}
+	m.SetLive(nil)
+	if n, _ := testutil.GatherAndCount(reg, "tenesa_acd_figures_up"); n != 0 {
+		t.Errorf("figures up still reported without a live source: %d series", n)
 	}
 }
 
@@ -200,7 +211,8 @@ func TestNilMetricsRecordsNothingForQueueFigures(t *testing.T) {
 	m.WrapUp("general", time.Minute)
 	m.Escalation(metrics.EscalationAgent)
 	m.Disposition(true, true, true)
-	m.SetLive(func() metrics.Live { return metrics.Live{} })
+	m.SetLive(func() (metrics.Live, error) { return metrics.Live{}, nil })
+	m.Dispatched(time.Millisecond)
 	m.SelfServiceEnded(metrics.SelfServiceTicketStatus, "self_served")
 	m.RequestDone("answer", time.Millisecond)
 }

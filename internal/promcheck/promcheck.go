@@ -127,9 +127,10 @@ func touchAll(m *metrics.Metrics) {
 		Segments: []string{"DES"},
 		Queues:   map[string]metrics.QueueTargets{"general": {ShortAbandon: 5 * time.Second, MaxWait: time.Minute}},
 	})
-	m.SetLive(func() metrics.Live {
-		return metrics.Live{Queues: []metrics.QueueLive{{Queue: "general"}}, Agents: map[metrics.AgentState]int{}}
+	m.SetLive(func() (metrics.Live, error) {
+		return metrics.Live{Queues: []metrics.QueueLive{{Queue: "general"}}, Agents: map[metrics.AgentState]int{}}, nil
 	})
+	m.Dispatched(time.Millisecond)
 	m.StageDone("greeting", time.Second)
 	m.Lookup("ani", "hit_redis", time.Millisecond)
 	m.Connected(true)
