@@ -1,5 +1,7 @@
 package ari
 
+import "time"
+
 // Observer receives the controller's metrics hooks. Implementations must be
 // cheap and must not block: they are called on the event path. The metrics
 // package wires it to Prometheus; this package does not import client_golang.
@@ -29,6 +31,12 @@ type Observer interface {
 	RequestFailed(op string, status int)
 	// EventDropped counts an event dropped because a call's inbox was full.
 	EventDropped(eventType string)
+}
+
+// LatencyObserver is an Observer that also takes the latency of each ARI
+// request that got an answer (success or HTTP error; not timeouts).
+type LatencyObserver interface {
+	RequestDone(op string, d time.Duration)
 }
 
 // NopObserver is the default Observer: it does nothing.

@@ -86,6 +86,7 @@ func (c *Controller) doWith(ctx, callCtx context.Context, op string, fn func() e
 	c.reqWG.Add(1) // under mu, before Run's final reqWG.Wait
 	c.mu.Unlock()
 	done := make(chan error, 1)
+	start := time.Now()
 	go func() {
 		defer c.reqWG.Done()
 		done <- fn()
@@ -94,6 +95,9 @@ func (c *Controller) doWith(ctx, callCtx context.Context, op string, fn func() e
 	defer t.Stop()
 	select {
 	case err := <-done:
+		if lo, ok := c.obs.(LatencyObserver); ok {
+			lo.RequestDone(op, time.Since(start))
+		}
 		if err == nil {
 			return nil
 		}

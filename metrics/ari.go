@@ -1,6 +1,9 @@
 package metrics
 
-import "strconv"
+import (
+	"strconv"
+	"time"
+)
 
 // The methods below make *Metrics an ari.Observer (the ari package defines
 // the interface; metrics does not import it). All are nil-safe and cheap:
@@ -92,4 +95,13 @@ func (m *Metrics) Resynced(adopted, gone int) {
 	}
 	m.resynced.WithLabelValues("adopted").Add(float64(adopted))
 	m.resynced.WithLabelValues("gone").Add(float64(gone))
+}
+
+// RequestDone observes the latency of an ARI request that got an answer
+// (success or HTTP error); op is the controller's closed set of operations.
+func (m *Metrics) RequestDone(op string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.ariReqDuration.WithLabelValues(op).Observe(d.Seconds())
 }

@@ -73,6 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		newFlowCmd(env),
 		newImportCmd(env),
 		newLookupCmd(env),
+		newDashboardsCmd(),
 	)
 	if err := root.Execute(); err != nil {
 		var ps configs.Problems

@@ -26,8 +26,10 @@ type reloader struct {
 	load    func() (*configs.Config, error)
 	prompts configs.PromptIDs
 	log     zerolog.Logger
-	// onChange, if set, gets every new Plan whose version differs.
-	onChange func(*plan.Plan)
+	// onChange, if set, gets every new Plan whose version differs, with the
+	// configuration it was compiled from (for parts outside the Plan, such
+	// as the metrics' queue targets).
+	onChange func(*plan.Plan, *configs.Config)
 
 	mu sync.Mutex // one reload at a time
 }
@@ -39,7 +41,7 @@ func (r *reloader) reload(reason string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.plans.Load()
-	p, err := r.compile()
+	p, cfg, err := r.compile()
 	if err != nil {
 		ev := r.log.Error().Str("reason", reason).Str("version", old.Version)
 		var ps configs.Problems
@@ -63,20 +65,21 @@ func (r *reloader) reload(reason string) error {
 	r.log.Info().Str("reason", reason).Str("version", p.Version).Str("previous_version", old.Version).
 		Int("menus", len(p.Menus)).Msg("config reloaded")
 	if r.onChange != nil {
-		r.onChange(p)
+		r.onChange(p, cfg)
 	}
 	return nil
 }
 
-func (r *reloader) compile() (*plan.Plan, error) {
+func (r *reloader) compile() (*plan.Plan, *configs.Config, error) {
 	cfg, err := r.load()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg == nil {
-		return nil, errors.New("config reload: the loader returned no configuration")
+		return nil, nil, errors.New("config reload: the loader returned no configuration")
 	}
-	return plan.Compile(cfg, r.prompts)
+	p, err := plan.Compile(cfg, r.prompts)
+	return p, cfg, err
 }
 
 // settle is how long file events must stop before a reload: editors and

@@ -44,7 +44,7 @@ func newReloader(t *testing.T, path string, log zerolog.Logger) (*reloader, chan
 	}
 	changed := make(chan *plan.Plan, 4)
 	return &reloader{plans: plan.NewHolder(p), load: load, prompts: prompts, log: log,
-		onChange: func(p *plan.Plan) { changed <- p }}, changed
+		onChange: func(p *plan.Plan, _ *configs.Config) { changed <- p }}, changed
 }
 
 func TestReload(t *testing.T) {

@@ -119,6 +119,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	if err != nil {
 		return nil, err
 	}
+	a.metrics.Configure(metrics.FromConfig(cfg))
 	ctl, err := ari.NewController(ari.Options{
 		URL:            cfg.ARI.URL,
 		WebsocketURL:   websocketURL(cfg.ARI),
@@ -212,7 +213,9 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 		}
 	}()
 	r := &reloader{plans: a.plans, load: load, prompts: a.prompts,
-		log: a.log.With().Str("component", "config").Logger()}
+		log: a.log.With().Str("component", "config").Logger(),
+		// the metrics' per-queue targets and the segment series follow the config
+		onChange: func(_ *plan.Plan, cfg *configs.Config) { a.metrics.Configure(metrics.FromConfig(cfg)) }}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
 	"github.com/tenesa-ivr/tenesa-ivr/segmentation"
@@ -35,8 +36,9 @@ type callFlow struct {
 	keys     []byte              // every key pressed in the IVR, in order
 	noRecord bool                // the call's record was already written elsewhere (swept hand-over)
 
-	stage      router.Stage
-	stageStart time.Time
+	stage       router.Stage
+	stageStart  time.Time
+	selfService bool // entered the ticket-status self-service
 }
 
 // do runs one ARI step; false (with the outcome set) when it failed.
@@ -53,6 +55,9 @@ func (c *callFlow) do(stage router.Stage, fn func() error) bool {
 func (c *callFlow) enter(stage router.Stage) {
 	if c.stage == stage {
 		return
+	}
+	if stage == router.StageSelfSvc {
+		c.selfService = true
 	}
 	now := c.f.now()
 	if c.stage != "" {
@@ -238,6 +243,9 @@ func (c *callFlow) finish() {
 	}
 	f.Records.Submit(c.rec)
 	f.Metrics.CallOutcome(c.rec.Segment, string(c.rec.Outcome))
+	if c.selfService || c.rec.SelfServiceResult != "" {
+		f.Metrics.SelfServiceEnded(metrics.SelfServiceTicketStatus, string(c.rec.Outcome))
+	}
 	c.log.Info().Str("outcome", string(c.rec.Outcome)).Str("abandon_stage", string(c.rec.AbandonStage)).
 		Str("ivr_path", c.rec.IVRPath).Msg("call ended")
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/tenesa-ivr/tenesa-ivr/deployments/asterisk/sounds"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
+	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
 	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
@@ -182,6 +183,8 @@ type worldOpts struct {
 	// customers, if set, wraps the look-up port the flow uses; plans is the
 	// Holder the flow takes its plans from.
 	customers func(inner flow.Customers, plans *plan.Holder) flow.Customers
+	// metrics: the flow's and the controller's metrics (nil: none)
+	metrics *metrics.Metrics
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -295,6 +298,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			w.mu.Unlock()
 		}},
 		Handover:        w.handover,
+		Metrics:         o.metrics,
 		TeardownTimeout: o.teardown,
 		Log:             log,
 		Now:             func() time.Time { return time.Unix(0, clock.Load()) },
@@ -336,6 +340,9 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	w.ctlOpts = ari.Options{URL: sim.URL(), WebsocketURL: sim.WebsocketURL(),
 		Username: "tenesa", Password: "test", Application: "tenesa-ivr", RequestTimeout: 2 * time.Second,
 		Logger: log}
+	if o.metrics != nil {
+		w.ctlOpts.Observer = o.metrics
+	}
 	w.startController(t)
 	t.Cleanup(func() {
 		w.stopController()

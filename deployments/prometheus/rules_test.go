@@ -1,0 +1,201 @@
+package prometheus_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tenesa-ivr/tenesa-ivr/internal/promcheck"
+)
+
+type ruleFile struct {
+	Groups []struct {
+		Name  string `yaml:"name"`
+		Rules []struct {
+			Record string `yaml:"record"`
+			Alert  string `yaml:"alert"`
+			Expr   string `yaml:"expr"`
+		} `yaml:"rules"`
+	} `yaml:"groups"`
+}
+
+type testFile struct {
+	RuleFiles []string `yaml:"rule_files"`
+	Tests     []struct {
+		PromQL []struct {
+			Expr string `yaml:"expr"`
+		} `yaml:"promql_expr_test"`
+		Alerts []struct {
+			Alertname string           `yaml:"alertname"`
+			ExpAlerts []map[string]any `yaml:"exp_alerts"`
+		} `yaml:"alert_rule_test"`
+	} `yaml:"tests"`
+}
+
+func readYAML[T any](t *testing.T, path string) T {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v T
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return v
+}
+
+func glob(t *testing.T, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no files %s (%v)", pattern, err)
+	}
+	return files
+}
+
+func promtool(t *testing.T, args ...string) {
+	t.Helper()
+	bin, err := promcheck.Binary("promtool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
+}
+
+func TestPromtoolChecksEveryRuleFile(t *testing.T) {
+	promtool(t, append([]string{"check", "rules"}, glob(t, "rules/*.yml")...)...)
+}
+
+func TestPromtoolUnitTestsPass(t *testing.T) {
+	promtool(t, append([]string{"test", "rules"}, glob(t, "tests/*.yml")...)...)
+}
+
+func TestPromtoolChecksTheScrapeConfig(t *testing.T) {
+	promtool(t, "check", "config", "prometheus.yml")
+}
+
+// The metrics follow Prometheus's naming conventions, as promtool lints
+// them (units, _total on counters, no reserved suffixes).
+func TestPromtoolLintsTheMetricNames(t *testing.T) {
+	bin, err := promcheck.Binary("promtool")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := promcheck.Exposition()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(text)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		// promtool also exits non-zero on lint findings; show only ours
+		var ours []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.HasPrefix(l, "tenesa_") {
+				ours = append(ours, l)
+			}
+		}
+		if len(ours) > 0 {
+			t.Errorf("promtool check metrics:\n%s", strings.Join(ours, "\n"))
+		} else if !strings.Contains(string(out), "go_") && !strings.Contains(string(out), "process_") {
+			t.Fatalf("promtool check metrics: %v\n%s", err, out)
+		}
+	}
+}
+
+// Every recording rule is the expression of a promtool unit test, and
+// every alert has a test in which it fires.
+func TestEveryRuleHasAUnitTest(t *testing.T) {
+	tested, fired := map[string]bool{}, map[string]bool{}
+	for _, f := range glob(t, "tests/*.yml") {
+		tf := readYAML[testFile](t, f)
+		for _, tc := range tf.Tests {
+			for _, p := range tc.PromQL {
+				tested[strings.TrimSpace(p.Expr)] = true
+			}
+			for _, a := range tc.Alerts {
+				if len(a.ExpAlerts) > 0 {
+					fired[a.Alertname] = true
+				}
+			}
+		}
+	}
+	for _, f := range glob(t, "rules/*.yml") {
+		for _, g := range readYAML[ruleFile](t, f).Groups {
+			for _, r := range g.Rules {
+				switch {
+				case r.Record != "" && !tested[r.Record]:
+					t.Errorf("%s: recording rule %s has no promql_expr_test in tests/", f, r.Record)
+				case r.Alert != "" && !fired[r.Alert]:
+					t.Errorf("%s: alert %s has no alert_rule_test in tests/ where it fires", f, r.Alert)
+				}
+			}
+		}
+	}
+}
+
+// Every metric a rule uses is one the controller registers or one a rule
+// records, and every expression parses with Prometheus's parser.
+func TestRulesUseOnlyRegisteredMetrics(t *testing.T) {
+	registered, err := promcheck.RegisteredNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := map[string]bool{}
+	files := glob(t, "rules/*.yml")
+	for _, f := range files {
+		for _, g := range readYAML[ruleFile](t, f).Groups {
+			for _, r := range g.Rules {
+				if r.Record != "" {
+					recorded[r.Record] = true
+				}
+			}
+		}
+	}
+	n := 0
+	for _, f := range files {
+		for _, g := range readYAML[ruleFile](t, f).Groups {
+			for _, r := range g.Rules {
+				name := r.Record + r.Alert
+				names, err := promcheck.Names(r.Expr)
+				if err != nil {
+					t.Errorf("%s %s: %v", f, name, err)
+					continue
+				}
+				for _, m := range names {
+					n++
+					if !registered[m] && !recorded[m] {
+						t.Errorf("%s %s uses %s, which the controller does not register and no rule records", f, name, m)
+					}
+				}
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no metric found in any rule")
+	}
+}
+
+// The scrape config loads every rule file.
+func TestScrapeConfigLoadsEveryRuleFile(t *testing.T) {
+	cfg := readYAML[struct {
+		RuleFiles []string `yaml:"rule_files"`
+	}](t, "prometheus.yml")
+	for _, f := range glob(t, "rules/*.yml") {
+		if !slices.ContainsFunc(cfg.RuleFiles, func(p string) bool { ok, _ := filepath.Match(p, f); return ok }) {
+			t.Errorf("prometheus.yml rule_files %v do not load %s", cfg.RuleFiles, f)
+		}
+	}
+}
