@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -120,4 +121,33 @@ func FuzzPubSubPayloads(f *testing.F) {
 		s.onNotice(payload)
 		s.onEvent(payload)
 	})
+}
+
+// Leaders get the queue figures (published by one controller per period)
+// and help requests.
+func TestLeadersFeedHasQueueFiguresAndHelpRequests(t *testing.T) {
+	p := newPool(t)
+	s, err := New(Options{Client: p.rdb, KeyPrefix: p.prefix, Pool: "test", Instance: "c1", Clock: p.clock}, p.st)
+	must(t, err)
+	leaders, cancel := s.SubscribeLeaders()
+	defer cancel()
+	c, stop := context.WithCancel(bg)
+	t.Cleanup(func() { stop(); s.Wait() })
+	must(t, s.Start(c))
+	ev := waitEvent(t, leaders, "queue figures", func(e Event) bool { return e.Type == EventQueues })
+	if len(ev.Queues) != len(p.st.Queues) || ev.Queues[0].Name != "billing" {
+		t.Errorf("figures %+v", ev.Queues)
+	}
+	p.agent(t, s, "a1", []string{"general"}, nil, true)
+	w := enq(t, s, CallEntry{CallID: "call-1", Queue: "general"})
+	nextOffer(t, w)
+	must(t, s.Answered(bg, "call-1", "a1"))
+	must(t, s.RequestHelp(bg, "a1", "call-1", "customer asks for a manager"))
+	ev = waitEvent(t, leaders, "help request", func(e Event) bool { return e.Type == EventHelp })
+	if ev.AgentID != "a1" || ev.CallID != "call-1" || ev.State != OnCall || ev.Note != "customer asks for a manager" {
+		t.Errorf("help request %+v", ev)
+	}
+	if err := s.RequestHelp(bg, "a1", "other-call", ""); !errors.Is(err, ErrConflict) {
+		t.Errorf("help on a call not the agent's: %v", err)
+	}
 }
