@@ -151,3 +151,34 @@ func TestLeadersFeedHasQueueFiguresAndHelpRequests(t *testing.T) {
 		t.Errorf("help on a call not the agent's: %v", err)
 	}
 }
+
+// ring_all: when every rung agent lets the call ring out, each is paused
+// no_answer and the call waits again (the first no-answer leaves it
+// ringing the others).
+func TestRingAllEveryoneRingsOut(t *testing.T) {
+	p := newPool(t)
+	s := p.start(t, "c1")
+	p.agent(t, s, "a", []string{"small"}, nil, true)
+	p.agent(t, s, "b", []string{"small"}, nil, true)
+	w := enq(t, s, CallEntry{CallID: "call-1", Queue: "small"})
+	if got := offeredIDs(nextOffer(t, w)); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("offered to %v", got)
+	}
+	must(t, s.NoAnswer(bg, "call-1", "a"))
+	wantState(t, s, "b", Reserved)
+	if q, _ := s.Queue(bg, "small"); q.Waiting != 0 {
+		t.Errorf("call back in the queue while b still rings")
+	}
+	must(t, s.NoAnswer(bg, "call-1", "b"))
+	wantState(t, s, "a", Paused)
+	wantState(t, s, "b", Paused)
+	q, err := s.Queue(bg, "small")
+	must(t, err)
+	if q.Waiting != 1 || q.Agents[Paused] != 2 {
+		t.Errorf("queue %+v", q)
+	}
+	must(t, s.Ready(bg, "b"))
+	if got := offeredIDs(nextOffer(t, w)); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("re-offered to %v", got)
+	}
+}
