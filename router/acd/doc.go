@@ -99,7 +99,8 @@
 // were (a deadline passed meanwhile fires at once); the flow adopts its
 // calls again with Enqueue, which keeps their queue and place. Calls are
 // owned by a controller: an offer goes to the owner, in process or through
-// its B n: channel. A call whose owner's lease expired, or an offer its
+// its B n: channel (published by the reserving script itself, so a remote
+// offer costs no extra round trip). A call whose owner's lease expired, or an offer its
 // owner has no waiter for, is set aside (orphaned) until a controller
 // adopts it; an offer never reported on is taken back after ring timeout +
 // 5 s. A sweep every 5 s pairs available agents with waiting calls a

@@ -88,13 +88,25 @@ local function reserve(cid, q, agents)
   local ring = tonumber(redis.call('HGET', c, 'ring') or '0') or 0
   redis.call('ZADD', TIMERS, now + ring + GRACE, 'offer|'..cid)
 end
--- offer_of: {cid, owner, queue, ring ms, screen-pop, id1, name1, endpoint1, ...}
+-- offer_of: {cid, owner, queue, ring ms, screen-pop, published, id1,
+-- name1, endpoint1, ...}. An offer for a call owned by another controller
+-- than the caller's (KEYS[2] is the caller's lease key) is published to
+-- that controller's notice channel here, in the reserving script (published
+-- "1"): no second round trip on the way to the owner.
 local function offer_of(cid)
   local c = redis.call('HMGET', ck(cid), 'owner', 'queue', 'ring', 'pop', 'agents')
-  local out = {cid, c[1] or '', c[2] or '', c[3] or '0', c[4] or ''}
+  local owner = c[1] or ''
+  local out = {cid, owner, c[2] or '', c[3] or '0', c[4] or '', '0'}
+  local agents = {}
   for _, id in ipairs(split(c[5])) do
     local a = redis.call('HMGET', ak(id), 'name', 'endpoint')
     out[#out+1] = id; out[#out+1] = a[1] or ''; out[#out+1] = a[2] or ''
+    agents[#agents+1] = {id = id, name = a[1] or '', endpoint = a[2] or ''}
+  end
+  if owner ~= '' and B..'ctl:'..owner ~= KEYS[2] then
+    redis.call('PUBLISH', B..'n:'..owner, cjson.encode({kind = 'offer', call_id = cid,
+      offer = {call_id = cid, queue = out[3], agents = agents, ring_timeout = (tonumber(out[4]) or 0) * 1000000}}))
+    out[6] = '1'
   end
   return out
 end
