@@ -262,20 +262,25 @@ func (s *Service) wrapEnded(agentID, callID, missing string) {
 }
 
 func (s *Service) offerDue(ctx context.Context, callID string) {
+	// The withdrawal notice is queued before anyone can offer the call
+	// again: under the waiter's order lock here, by the script for another
+	// controller's call.
+	w, unlock := s.holdOrder(callID)
 	r, err := s.run(ctx, offerDue, callID)
-	if err != nil {
-		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: offer expiry failed")
-		return
-	}
-	if str(r, 0) != "ok" {
+	if err != nil || str(r, 0) != "ok" {
+		unlock()
+		if err != nil {
+			s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: offer expiry failed")
+		}
 		return
 	}
 	agents := strs(r, 3)
+	if w != nil && str(r, 2) == s.instance {
+		w.push(Notice{Kind: NoticeWithdrawn, CallID: callID, Agents: agents})
+	}
+	unlock()
 	s.log.Warn().Str("call_id", callID).Strs("agents", agents).
 		Msg("acd: offer never answered for by the call's owner: agents released, call waits again")
-	if err := s.send(ctx, str(r, 2), Notice{Kind: NoticeWithdrawn, CallID: callID, Agents: agents}); err != nil {
-		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: withdrawal notice not delivered")
-	}
 	s.released(ctx, callID, agents)
 	if str(r, 4) == "1" {
 		s.overflow(ctx, callID, "maxwait|"+callID)
@@ -337,9 +342,17 @@ func (s *Service) moveCall(ctx context.Context, callID, guard, from, to string, 
 	}
 	esc := Escalation{From: from, To: to, Reason: reason, By: by, At: now.UTC()}
 	escJSON, _ := json.Marshal(esc)
+	// The move notice is queued before anyone can offer the call in its new
+	// queue: under the waiter's order lock here, by the script for another
+	// controller's call.
+	w, unlock := s.holdOrder(callID)
 	r, err := s.run(ctx, move, callID, guard, from, to, st.EscalationPriority,
 		score(st.EscalationPriority, fromMS(enq)), target.RingTimeout.Milliseconds(), target.WrapUp.Milliseconds(),
 		maxWaitAt, string(escJSON), strings.Join(escalatedSkills(skills, target), ","), by)
+	if err == nil && str(r, 0) == "ok" && w != nil && str(r, 3) == s.instance {
+		w.push(Notice{Kind: NoticeMoved, CallID: callID, Move: &esc})
+	}
+	unlock()
 	if err != nil {
 		return err
 	}
@@ -357,9 +370,6 @@ func (s *Service) moveCall(ctx context.Context, callID, guard, from, to string, 
 	s.metrics.Escalation(string(reason))
 	s.log.Info().Str("call_id", callID).Str("queue", to).Str("from", from).Str("reason", string(reason)).
 		Msg("acd: call moved")
-	if err := s.send(ctx, str(r, 3), Notice{Kind: NoticeMoved, CallID: callID, Move: &esc}); err != nil {
-		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: move notice not delivered")
-	}
 	ev := Event{Type: EventEscalation, AgentID: by, CallID: callID, Queue: to, Escalation: &esc}
 	if p := str(r, 4); p != "" {
 		ev.ScreenPop = json.RawMessage(p)

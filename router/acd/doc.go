@@ -87,7 +87,12 @@
 //   - Answered, NoAnswer, Ended, Abandoned check that the report matches
 //     the reservation (a stale or duplicate report is a *CallStateError or a
 //     no-op), and release the other agents of a ring_all offer;
-//   - a timer is fired by the controller whose script removes it first.
+//   - a timer is fired by the controller whose script removes it first;
+//   - a call's notices keep their order: a move or a withdrawal is queued to
+//     the owner before the call can be offered again (published by the
+//     script itself for another controller's call; under the waiter's order
+//     lock for a local one), so a hand-off never sees the next offer before
+//     the notice that ends the previous one.
 //
 // In-process locks guard only this controller's waiters and subscribers.
 //
