@@ -102,6 +102,15 @@ func (c *writeCounter) RecordWritten(err error) {
 
 func (c *writeCounter) RecordDropped() { c.dropped.Add(1) }
 
+// teeObserver tells the test's counter and the metrics (as serve does).
+type teeObserver struct {
+	c *writeCounter
+	m *metrics.Metrics
+}
+
+func (o teeObserver) RecordWritten(err error) { o.c.RecordWritten(err); o.m.RecordWritten(err) }
+func (o teeObserver) RecordDropped()          { o.c.RecordDropped(); o.m.RecordDropped() }
+
 // startController runs a controller with the flow against the simulator.
 func (w *world) startController(t testing.TB) {
 	t.Helper()
@@ -327,7 +336,7 @@ func newWorld(t testing.TB, o worldOpts) *world {
 			return capture(ctx, r)
 		})
 	}
-	w.writer = router.NewRecordWriter(router.RecordWriterOptions{Sink: sink, Log: log, Observer: &w.writes,
+	w.writer = router.NewRecordWriter(router.RecordWriterOptions{Sink: sink, Log: log, Observer: teeObserver{&w.writes, o.metrics},
 		WriteTimeout: 200 * time.Millisecond, Retry: 20 * time.Millisecond, BreakerFailures: 2,
 		BreakerCooldown: 100 * time.Millisecond, FlushTimeout: time.Second})
 	w.flow.Records = w.writer
