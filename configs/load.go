@@ -122,6 +122,7 @@ func load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 		}
 	}
 	cfg.normalize()
+	cfg.agentTokensFromEnv(lookupEnv)
 	cfg.Source = source
 	for _, p := range cfg.Validate(source) {
 		if !failed[p.Key] { // already reported as undecodable

@@ -131,6 +131,7 @@ func (c *Config) Validate(file string) Problems {
 
 	c.validateFlow(&v)
 	c.validateACD(&v)
+	c.validateAgentAPI(&v)
 	sortProblems(v.problems)
 	return v.problems
 }
