@@ -4,8 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/tenesa-ivr/tenesa-ivr/router/acd"
 )
 
 // FuzzDecodeBodies feeds any bytes to the strict decoder of every request
@@ -64,6 +69,75 @@ func FuzzDecodeBodies(f *testing.F) {
 		}
 		if err := (dispositionBody{}).check(); err == nil {
 			t.Fatal("an empty disposition passed")
+		}
+	})
+}
+
+// FuzzLastEventID: any Last-Event-ID is either one this hub issued and
+// still holds, or refused; it never panics.
+func FuzzLastEventID(f *testing.F) {
+	events := make(chan acd.Event, 8)
+	h := newHub(4, events, func() { close(events) })
+	defer h.close()
+	for i := 0; i < 6; i++ {
+		events <- acd.Event{Type: acd.EventState, AgentID: "1001"}
+	}
+	for {
+		if _, last, wake, _, _ := h.since(0, allEvents); last == 6 {
+			break
+		} else {
+			<-wake
+		}
+	}
+	for _, seed := range []string{h.id(6), h.id(2), h.id(1), "", "-", h.epoch + "-", h.epoch + "-99", "x-1", h.epoch + "-+3",
+		h.epoch + "-18446744073709551615"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		seq, ok := h.resume(id)
+		if !ok {
+			return
+		}
+		digits, mine := strings.CutPrefix(id, h.epoch+"-")
+		if n, err := strconv.ParseUint(digits, 10, 64); !mine || err != nil || n != seq {
+			t.Fatalf("%q resumed at %d", id, seq)
+		}
+		if seq > 6 || seq < 2 {
+			t.Fatalf("%q resumed at %d, outside the ring (3..6 kept, resume after 2..6)", id, seq)
+		}
+	})
+}
+
+// FuzzAuthorizationHeader: any Authorization header gives 200 (a valid
+// token only) or 401 with WWW-Authenticate, never anything else.
+func FuzzAuthorizationHeader(f *testing.F) {
+	for _, seed := range []string{"Bearer " + tok1001, "bearer " + tok1001, "Bearer  " + tok1001, "Basic x", "Bearer", "", "Bearer \x00",
+		"Bearer " + tok1001 + "x"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		fk := newFake(t)
+		api, err := New(fk, Options{Tokens: map[string]string{"1001": tok1001}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer api.Close()
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/agents/1001", nil)
+		req.Header["Authorization"] = []string{v}
+		rec := httptest.NewRecorder()
+		api.ServeHTTP(rec, req)
+		switch rec.Code {
+		case http.StatusOK:
+			scheme, tok, _ := strings.Cut(v, " ")
+			if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(tok) != tok1001 {
+				t.Fatalf("%q accepted", v)
+			}
+		case http.StatusUnauthorized:
+			if rec.Header().Get("WWW-Authenticate") == "" {
+				t.Fatalf("%q: 401 without WWW-Authenticate", v)
+			}
+		default:
+			t.Fatalf("%q: status %d", v, rec.Code)
 		}
 	})
 }
