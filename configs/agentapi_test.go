@@ -8,12 +8,12 @@ import (
 // TestAgentTokenFromEnv: TENESA_AGENT_<ID>_TOKEN sets a default agent's
 // token; agentapi has its defaults.
 func TestAgentTokenFromEnv(t *testing.T) {
-	cfg, err := load("", envOf(map[string]string{"TENESA_AGENT_2001_TOKEN": "leader-token-0123456789"}))
+	cfg, err := load("", envOf(map[string]string{"TENESA_AGENT_1004_TOKEN": "leader-token-0123456789"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.AgentTokens(); len(got) != 1 || got["2001"] != "leader-token-0123456789" {
-		t.Errorf("tokens %v, want only 2001's", got)
+	if got := cfg.AgentTokens(); len(got) != 1 || got["1004"] != "leader-token-0123456789" {
+		t.Errorf("tokens %v, want only 1004's", got)
 	}
 	if cfg.AgentAPI.Listen != "127.0.0.1:8090" || cfg.AgentAPI.KeepAlive <= 0 {
 		t.Errorf("agentapi defaults %+v", cfg.AgentAPI)

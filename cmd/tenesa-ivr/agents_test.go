@@ -24,9 +24,17 @@ func TestServeStartsTheAgentPoolAndItsAPI(t *testing.T) {
 	}
 	cfg.Redis.KeyPrefix = redistest.Prefix(t)
 	cfg.AgentAPI.Listen = "127.0.0.1:0"
-	tokens := map[string]string{"1001": "agent-1001-token-0123456789", "2001": "leader-2001-token-0123456789"}
-	for i := range cfg.Agents {
-		cfg.Agents[i].Token = tokens[cfg.Agents[i].ID]
+	tokens := map[string]string{"1001": "agent-1001-token-0123456789"}
+	leader := ""
+	for i, ag := range cfg.Agents {
+		if ag.Role == "team_leader" && leader == "" {
+			leader = ag.ID
+			tokens[leader] = "leader-token-0123456789"
+		}
+		cfg.Agents[i].Token = tokens[ag.ID]
+	}
+	if leader == "" {
+		t.Fatal("the default config has no team leader")
 	}
 	a := &controllerApp{cfg: cfg, log: zerolog.New(zerolog.NewTestWriter(t)), reg: metrics.NewRegistry(),
 		redis: redistest.Client(t)}
@@ -61,7 +69,7 @@ func TestServeStartsTheAgentPoolAndItsAPI(t *testing.T) {
 		}
 		return body.Agents
 	}
-	all := list(tokens["2001"])
+	all := list(tokens[leader])
 	if len(all) != len(cfg.Agents) {
 		t.Fatalf("leader sees %d agents, want %d: %+v", len(all), len(cfg.Agents), all)
 	}

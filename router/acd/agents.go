@@ -40,6 +40,23 @@ func (s *Service) UpsertAgent(ctx context.Context, a Agent) error {
 	return nil
 }
 
+// RemoveAgent deletes an agent; it must be logged out (a *StateError
+// otherwise). An agent declared in config comes back at the next start or
+// reload.
+func (s *Service) RemoveAgent(ctx context.Context, agentID string) error {
+	r, err := s.run(ctx, removeAgent, agentID)
+	if err != nil {
+		return err
+	}
+	switch str(r, 0) {
+	case "noagent":
+		return &NotFoundError{Kind: "agent", ID: agentID}
+	case "state":
+		return &StateError{AgentID: agentID, Op: "be removed", State: State(str(r, 1))}
+	}
+	return nil
+}
+
 // Login makes a logged-out agent available (a *StateError when it is
 // logged in already).
 func (s *Service) Login(ctx context.Context, agentID string) error {

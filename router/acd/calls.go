@@ -25,6 +25,11 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 	if !ok {
 		return nil, &NotFoundError{Kind: "queue", ID: e.Queue}
 	}
+	for _, sk := range e.Skills {
+		if sk == "" || strings.ContainsAny(sk, ", \t") {
+			return nil, &ValidationError{Field: "skills", Message: fmt.Sprintf("%q is not a skill name", sk)}
+		}
+	}
 	if e.ScreenPop != nil && !json.Valid(e.ScreenPop) {
 		return nil, &ValidationError{Field: "screen_pop", Message: "not valid JSON"}
 	}
@@ -139,7 +144,7 @@ func (s *Service) NoAnswer(ctx context.Context, callID, agentID string) error {
 		return nil
 	}
 	if str(r, 2) == "1" {
-		s.overflow(ctx, callID, "")
+		s.overflow(ctx, callID, "maxwait|"+callID)
 		return nil
 	}
 	s.dispatchCall(ctx, callID)

@@ -16,7 +16,7 @@ func (s *Service) run(ctx context.Context, sc *redis.Script, args ...any) ([]any
 	argv := make([]any, 0, 2+len(args))
 	argv = append(argv, s.k.base, ms(s.clock.Now()))
 	argv = append(argv, args...)
-	return sc.Run(ctx, s.rdb, []string{s.k.agents()}, argv...).Slice()
+	return sc.Run(ctx, s.rdb, []string{s.k.agents(), s.k.lease(s.instance)}, argv...).Slice()
 }
 
 // reply helpers: script replies are arrays of strings, integers and arrays.
@@ -55,31 +55,35 @@ func strs(r []any, i int) []string {
 	return out
 }
 
-// offerFrom decodes a script's offer ({cid, owner, queue, ring ms, pop, id,
-// name, endpoint, ...}); ok is false for {}.
-func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, ok bool) {
-	if len(r) < 5 {
-		return Offer{}, "", nil, false
+// offerFrom decodes a script's offer ({cid, owner, queue, ring ms, pop,
+// published, id, name, endpoint, ...}); ok is false for {}. published: the
+// script already sent the notice to the owner (another controller).
+func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, published, ok bool) {
+	if len(r) < 6 {
+		return Offer{}, "", nil, false, false
 	}
 	o = Offer{CallID: str(r, 0), Queue: str(r, 2), RingTimeout: time.Duration(num(r, 3)) * time.Millisecond}
-	for i := 5; i+2 < len(r); i += 3 {
+	for i := 6; i+2 < len(r); i += 3 {
 		o.Agents = append(o.Agents, OfferedAgent{ID: str(r, i), Name: str(r, i+1), Endpoint: str(r, i+2)})
 	}
 	if p := str(r, 4); p != "" {
 		pop = json.RawMessage(p)
 	}
-	return o, str(r, 1), pop, true
+	return o, str(r, 1), pop, str(r, 5) == "1", true
 }
 
-// deliver hands a reserved offer to the call's owner and tells the agents.
+// deliver hands a reserved offer to the call's owner (unless the script
+// published it already) and tells the agents.
 func (s *Service) deliver(ctx context.Context, reply []any, start time.Time) {
-	o, owner, pop, ok := offerFrom(reply)
+	o, owner, pop, published, ok := offerFrom(reply)
 	if !ok {
 		return
 	}
-	if err := s.send(ctx, owner, Notice{Kind: NoticeOffer, CallID: o.CallID, Offer: &o}); err != nil {
-		// The offer timer takes the reservation back if it never arrives.
-		s.log.Warn().Err(err).Str("call_id", o.CallID).Msg("acd: offer not delivered")
+	if !published {
+		if err := s.send(ctx, owner, Notice{Kind: NoticeOffer, CallID: o.CallID, Offer: &o}); err != nil {
+			// The offer timer takes the reservation back if it never arrives.
+			s.log.Warn().Err(err).Str("call_id", o.CallID).Msg("acd: offer not delivered")
+		}
 	}
 	s.metrics.Dispatched(time.Since(start))
 	s.poke() // the offer timer
@@ -273,31 +277,43 @@ func (s *Service) offerDue(ctx context.Context, callID string) {
 		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: withdrawal notice not delivered")
 	}
 	s.released(ctx, callID, agents)
+	if str(r, 4) == "1" {
+		s.overflow(ctx, callID, "maxwait|"+callID)
+		return
+	}
 	s.dispatchCall(ctx, callID)
 }
 
 // overflow moves a waiting call past its queue's maximum wait to the
-// queue's overflow target (guard: the timer member to claim, "" when the
-// timer was already consumed).
-func (s *Service) overflow(ctx context.Context, callID, guard string) {
+// queue's overflow target; guard is the max-wait timer to claim (whoever
+// claims it moves the call).
+// It reports whether the call moved.
+func (s *Service) overflow(ctx context.Context, callID, guard string) bool {
 	st := s.settings.Load()
 	cur, err := s.rdb.HMGet(ctx, s.k.call(callID), "queue", "skills").Result()
 	if err != nil {
 		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: overflow failed")
-		return
+		return false
 	}
 	from, _ := cur[0].(string)
 	skills, _ := cur[1].(string)
 	q, ok := st.Queues[from]
 	if !ok || q.Overflow == "" {
-		if guard != "" {
-			s.rdb.ZRem(ctx, s.k.timers(), guard)
+		// No overflow (any more): the call stays, back in its queue if a
+		// no-answer took it out for the overflow.
+		if n, err := s.rdb.ZRem(ctx, s.k.timers(), guard).Result(); err == nil && n == 1 {
+			if _, err := s.run(ctx, requeue, callID); err != nil {
+				s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: requeue failed")
+			}
+			s.dispatchCall(ctx, callID)
 		}
-		return
+		return false
 	}
 	if err := s.moveCall(ctx, callID, guard, from, q.Overflow, splitSkills(skills), EscalationMaxWait, ""); err != nil {
 		s.log.Debug().Err(err).Str("call_id", callID).Msg("acd: no overflow")
+		return false
 	}
+	return true
 }
 
 // moveCall moves a call from one queue to another with the escalation

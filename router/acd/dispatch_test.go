@@ -53,7 +53,6 @@ func TestCallMeetsAvailableAgentAndWrapsUp(t *testing.T) {
 func TestPriorityOrdering(t *testing.T) {
 	p := newPool(t)
 	p.st.Queues["general"] = queueConfig("general", "longest_idle", "", 0)
-	p.st.Queues["general"] = func(q QueueConfig) QueueConfig { q.WrapUp = 0; return q }(p.st.Queues["general"])
 	s := p.start(t, "c1")
 	p.agent(t, s, "a1", []string{"general"}, nil, false)
 	calls := []struct {
@@ -85,8 +84,7 @@ func TestPriorityOrdering(t *testing.T) {
 		order = append(order, got)
 		must(t, s.Answered(bg, got, "a1"))
 		must(t, s.Ended(bg, got, PartyCaller))
-		// wrap-up 0: the wrap timer is due now; Ready ends it at once.
-		must(t, s.Ready(bg, "a1"))
+		must(t, s.Ready(bg, "a1")) // ends the wrap-up at once
 	}
 	want := []string{"platinum", "gold", "gold-late", "regular-early", "regular-late"}
 	if !slices.Equal(order, want) {
@@ -110,7 +108,6 @@ func TestLongestIdleOffersTheAgentIdleLongest(t *testing.T) {
 // fewest_calls offers the call to the agent who took the fewest.
 func TestFewestCallsOffersTheLeastBusyAgent(t *testing.T) {
 	p := newPool(t)
-	p.st.Queues["billing"] = func(q QueueConfig) QueueConfig { q.WrapUp = 0; return q }(p.st.Queues["billing"])
 	s := p.start(t, "c1")
 	p.agent(t, s, "a", []string{"billing"}, nil, true)
 	// a takes one call, then b logs in (b idles less but took none).
@@ -129,7 +126,6 @@ func TestFewestCallsOffersTheLeastBusyAgent(t *testing.T) {
 // round_robin takes the agents in turn.
 func TestRoundRobinTakesAgentsInTurn(t *testing.T) {
 	p := newPool(t)
-	p.st.Queues["rr"] = func(q QueueConfig) QueueConfig { q.WrapUp = 0; return q }(p.st.Queues["rr"])
 	s := p.start(t, "c1")
 	for _, id := range []string{"a", "b", "c"} {
 		p.agent(t, s, id, []string{"rr"}, nil, true)
@@ -582,7 +578,7 @@ func TestOfferNeverAnsweredForIsWithdrawn(t *testing.T) {
 // Position and estimated wait come from the queue's recent answers.
 func TestPositionAndEstimatedWait(t *testing.T) {
 	p := newPool(t)
-	p.st.Queues["general"] = func(q QueueConfig) QueueConfig { q.WrapUp = 0; q.MaxWait = 0; return q }(p.st.Queues["general"])
+	p.st.Queues["general"] = func(q QueueConfig) QueueConfig { q.MaxWait = 0; return q }(p.st.Queues["general"])
 	s := p.start(t, "c1")
 	p.agent(t, s, "a1", []string{"general"}, nil, false)
 	ws := map[string]*Waiter{}

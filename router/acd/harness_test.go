@@ -2,7 +2,6 @@ package acd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -185,11 +184,6 @@ func waitEvent(t *testing.T, ch <-chan Event, what string, ok func(Event) bool) 
 			t.Fatalf("no %s within %s", what, waitTimeout)
 		}
 	}
-}
-
-func isErr[T error](err error) bool {
-	var target T
-	return errors.As(err, &target)
 }
 
 func callIDs(n int, prefix string) []string {

@@ -88,13 +88,25 @@ local function reserve(cid, q, agents)
   local ring = tonumber(redis.call('HGET', c, 'ring') or '0') or 0
   redis.call('ZADD', TIMERS, now + ring + GRACE, 'offer|'..cid)
 end
--- offer_of: {cid, owner, queue, ring ms, screen-pop, id1, name1, endpoint1, ...}
+-- offer_of: {cid, owner, queue, ring ms, screen-pop, published, id1,
+-- name1, endpoint1, ...}. An offer for a call owned by another controller
+-- than the caller's (KEYS[2] is the caller's lease key) is published to
+-- that controller's notice channel here, in the reserving script (published
+-- "1"): no second round trip on the way to the owner.
 local function offer_of(cid)
   local c = redis.call('HMGET', ck(cid), 'owner', 'queue', 'ring', 'pop', 'agents')
-  local out = {cid, c[1] or '', c[2] or '', c[3] or '0', c[4] or ''}
+  local owner = c[1] or ''
+  local out = {cid, owner, c[2] or '', c[3] or '0', c[4] or '', '0'}
+  local agents = {}
   for _, id in ipairs(split(c[5])) do
     local a = redis.call('HMGET', ak(id), 'name', 'endpoint')
     out[#out+1] = id; out[#out+1] = a[1] or ''; out[#out+1] = a[2] or ''
+    agents[#agents+1] = {id = id, name = a[1] or '', endpoint = a[2] or ''}
+  end
+  if owner ~= '' and B..'ctl:'..owner ~= KEYS[2] then
+    redis.call('PUBLISH', B..'n:'..owner, cjson.encode({kind = 'offer', call_id = cid,
+      offer = {call_id = cid, queue = out[3], agents = agents, ring_timeout = (tonumber(out[4]) or 0) * 1000000}}))
+    out[6] = '1'
   end
   return out
 end
@@ -327,7 +339,8 @@ return {'ok', c[4], tostring(wait), released, c[5] or ''}
 
 // noAnswer: ARGV[3] call, ARGV[4] agent. The agent is paused no_answer;
 // when no agent of the offer still rings, the call waits again at its
-// place. Reply {"requeued"|"ringing", queue, overdue "1"|"0"} or
+// place (or, past its maximum wait, for the max-wait timer to move it,
+// never offered in the old queue meanwhile). Reply {"requeued"|"ringing", queue, overdue "1"|"0"} or
 // {"nocall"} or {"state", call state, agent state}.
 var noAnswer = script(`
 local cid, agent = ARGV[3], ARGV[4]
@@ -343,10 +356,15 @@ if tried ~= '' then tried = tried..',' end
 redis.call('HSET', ck(cid), 'agents', table.concat(rest, ','), 'offered_to', tried..agent)
 if #rest > 0 then return {'ringing', c[3], '0'} end
 redis.call('HSET', ck(cid), 'state', 'waiting')
-redis.call('ZADD', qk(c[3], 'waiting'), c[4], cid)
 redis.call('ZREM', TIMERS, 'offer|'..cid)
 local mw = tonumber(c[5] or '0') or 0
-if mw > 0 and now >= mw then return {'requeued', c[3], '1'} end
+if mw > 0 and now >= mw then
+  -- past its maximum wait: not back in the old queue, the max-wait
+  -- timer (due now) moves it; whoever claims the timer first.
+  redis.call('ZADD', TIMERS, now, 'maxwait|'..cid)
+  return {'requeued', c[3], '1'}
+end
+redis.call('ZADD', qk(c[3], 'waiting'), c[4], cid)
 return {'requeued', c[3], '0'}
 `)
 
@@ -409,16 +427,21 @@ return {'ok', a[2] or '', norec, take(id)}
 // offerDue: ARGV[3] call. The offer timer fired (the hand-off reported
 // nothing for ring timeout + grace): the agents still reserved are released
 // and the call waits again at its place. Reply {"ok", queue, owner,
-// released agents} or {"none"}.
+// released agents, overdue "1"|"0"} or {"none"}.
 var offerDue = script(`
 local cid = ARGV[3]
 if redis.call('ZREM', TIMERS, 'offer|'..cid) == 0 then return {'none'} end
-local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agents', 'score', 'owner')
+local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agents', 'score', 'owner', 'maxwait_at')
 if c[1] ~= 'offered' then return {'none'} end
 local released = release(cid, split(c[3]))
 redis.call('HSET', ck(cid), 'state', 'waiting', 'agents', '')
+local mw = tonumber(c[6] or '0') or 0
+if mw > 0 and now >= mw then
+  redis.call('ZADD', TIMERS, now, 'maxwait|'..cid)
+  return {'ok', c[2], c[5] or '', released, '1'}
+end
 redis.call('ZADD', qk(c[2], 'waiting'), c[4], cid)
-return {'ok', c[2], c[5] or '', released}
+return {'ok', c[2], c[5] or '', released, '0'}
 `)
 
 // move: ARGV[3] call, ARGV[4] timer member to claim first ("" none),
@@ -547,4 +570,32 @@ redis.call('ZREM', qk(c[4], 'waiting'), cid)
 redis.call('ZREM', TIMERS, 'offer|'..cid)
 redis.call('PEXPIRE', ck(cid), CALLTTL)
 return released
+`)
+
+// removeAgent: ARGV[3] agent. Deletes a logged-out agent. Reply {"ok"} or
+// {"noagent"} or {"state", state}.
+var removeAgent = script(`
+local id = ARGV[3]
+local a = redis.call('HMGET', ak(id), 'state', 'queues', 'endpoint')
+if not a[1] then return {'noagent'} end
+if a[1] ~= 'logged_out' then return {'state', a[1]} end
+for _, q in ipairs(split(a[2])) do
+  redis.call('SREM', qk(q, 'members'), id)
+  redis.call('SREM', qk(q, 'avail'), id)
+end
+if a[3] and redis.call('HGET', B..'endpoints', a[3]) == id then redis.call('HDEL', B..'endpoints', a[3]) end
+redis.call('SREM', KEYS[1], id)
+redis.call('DEL', ak(id))
+redis.call('ZREM', TIMERS, 'wrap|'..id)
+return {'ok'}
+`)
+
+// requeue: ARGV[3] call. A waiting call that is in no queue (its overflow
+// did not happen: no overflow queue any more) goes back to its queue at
+// its place. Reply {"ok"|"none"}.
+var requeue = script(`
+local c = redis.call('HMGET', ck(ARGV[3]), 'state', 'queue', 'score')
+if c[1] ~= 'waiting' then return {'none'} end
+redis.call('ZADD', qk(c[2], 'waiting'), c[3], ARGV[3])
+return {'ok'}
 `)

@@ -140,23 +140,25 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.renewLease(ctx); err != nil {
 		return fmt.Errorf("acd: lease: %w", err)
 	}
-	ps := s.rdb.Subscribe(ctx, s.k.events(), s.k.notices(s.instance))
-	for confirmed := 0; confirmed < 2; {
-		msg, err := ps.Receive(ctx)
-		if err != nil {
-			ps.Close()
-			return fmt.Errorf("acd: subscribe: %w", err)
-		}
-		if _, ok := msg.(*redis.Subscription); ok {
-			confirmed++
-		}
-	}
-	if err := s.syncAgents(ctx, s.settings.Load(), true); err != nil {
-		ps.Close()
+	// Notices have a connection of their own: an offer for a call of this
+	// controller never waits behind the pool's events.
+	notices, err := s.subscribeChannel(ctx, s.k.notices(s.instance))
+	if err != nil {
 		return err
 	}
-	s.wg.Add(4)
-	go func() { defer s.wg.Done(); s.receive(ctx, ps) }()
+	events, err := s.subscribeChannel(ctx, s.k.events())
+	if err != nil {
+		notices.Close()
+		return err
+	}
+	if err := s.syncAgents(ctx, s.settings.Load(), true); err != nil {
+		notices.Close()
+		events.Close()
+		return err
+	}
+	s.wg.Add(5)
+	go func() { defer s.wg.Done(); s.receive(ctx, notices, s.onNotice) }()
+	go func() { defer s.wg.Done(); s.receive(ctx, events, s.onEvent) }()
 	go func() { defer s.wg.Done(); s.runTimers(ctx) }()
 	go func() { defer s.wg.Done(); s.keepLease(ctx) }()
 	go func() { defer s.wg.Done(); s.publish(ctx) }()
@@ -219,9 +221,19 @@ func (s *Service) keepLease(ctx context.Context) {
 	}
 }
 
-// receive reads the pool's pub/sub: notices addressed to this controller
-// and every event of the pool (fanned out to local subscribers).
-func (s *Service) receive(ctx context.Context, ps *redis.PubSub) {
+// subscribeChannel subscribes to one channel and waits for Redis to
+// confirm, so that nothing published after Start returns is missed.
+func (s *Service) subscribeChannel(ctx context.Context, channel string) (*redis.PubSub, error) {
+	ps := s.rdb.Subscribe(ctx, channel)
+	if _, err := ps.Receive(ctx); err != nil {
+		ps.Close()
+		return nil, fmt.Errorf("acd: subscribe %s: %w", channel, err)
+	}
+	return ps, nil
+}
+
+// receive hands each message of a subscription to handle until ctx ends.
+func (s *Service) receive(ctx context.Context, ps *redis.PubSub, handle func(payload string)) {
 	defer ps.Close()
 	ch := ps.Channel(redis.WithChannelSize(1024))
 	for {
@@ -232,24 +244,29 @@ func (s *Service) receive(ctx context.Context, ps *redis.PubSub) {
 			if !ok {
 				return
 			}
-			switch m.Channel {
-			case s.k.events():
-				var ev Event
-				if err := json.Unmarshal([]byte(m.Payload), &ev); err != nil {
-					s.log.Warn().Err(err).Msg("acd: undecodable event")
-					continue
-				}
-				s.fanOut(ev)
-			default:
-				var n Notice
-				if err := json.Unmarshal([]byte(m.Payload), &n); err != nil {
-					s.log.Warn().Err(err).Msg("acd: undecodable notice")
-					continue
-				}
-				s.notify(n)
-			}
+			handle(m.Payload)
 		}
 	}
+}
+
+// onNotice takes a notice addressed to this controller.
+func (s *Service) onNotice(payload string) {
+	var n Notice
+	if err := json.Unmarshal([]byte(payload), &n); err != nil {
+		s.log.Warn().Err(err).Msg("acd: undecodable notice")
+		return
+	}
+	s.notify(n)
+}
+
+// onEvent fans an event of the pool out to the local subscribers.
+func (s *Service) onEvent(payload string) {
+	var ev Event
+	if err := json.Unmarshal([]byte(payload), &ev); err != nil {
+		s.log.Warn().Err(err).Msg("acd: undecodable event")
+		return
+	}
+	s.fanOut(ev)
 }
 
 // publish sends queued events in pipelined batches, in order.
