@@ -199,3 +199,22 @@ func TestCloseEndsStreams(t *testing.T) {
 	h.api.Close()
 	waitEnded(t, ended, "/api/v1/leaders/events")
 }
+
+// TestStreamOutlivesTheServersWriteTimeout: serve bounds every response
+// with a write timeout; an event stream clears its own deadline and keeps
+// delivering past it.
+func TestStreamOutlivesTheServersWriteTimeout(t *testing.T) {
+	h := newHarness(t, newFake(t), Options{KeepAlive: 20 * time.Millisecond})
+	srv := httptest.NewUnstartedServer(h.api)
+	srv.Config.WriteTimeout = 100 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	s := openStream(t, srv.URL+"/api/v1/agents/1002/events", tok1002, "")
+	s.nextEvent(t)
+	start := time.Now()
+	for n := 0; time.Since(start) < 4*srv.Config.WriteTimeout; n++ {
+		if c := s.next(t); !c.comment {
+			t.Fatalf("got %+v, want keep-alive comments", c)
+		}
+	}
+}
