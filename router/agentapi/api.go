@@ -159,9 +159,13 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 	a.mux.ServeHTTP(rec, r)
 	_, pattern := a.mux.Handler(r)
+	// Reads that succeed (the pages poll) are debug; changes and refusals info.
 	ev := a.log.Info()
-	if rec.status >= 500 {
+	switch {
+	case rec.status >= 500:
 		ev = a.log.Warn()
+	case r.Method == http.MethodGet && rec.status < 300:
+		ev = a.log.Debug()
 	}
 	ev.Str("method", r.Method).Str("route", pattern).Str("path", r.URL.Path).Int("status", rec.status).
 		Dur("took", time.Since(start)).Str("agent_id", rec.agent).Msg("agentapi: request")
