@@ -49,7 +49,9 @@ func (s *Service) countWrapUp(figures []any) {
 	if len(figures) < 4 || s.metrics == nil {
 		return
 	}
-	s.metrics.WrapUp(str(figures, 0), time.Duration(num(figures, 1))*time.Millisecond)
+	if q := str(figures, 0); q != "" { // "": the call's record expired meanwhile
+		s.metrics.WrapUp(q, time.Duration(num(figures, 1))*time.Millisecond)
+	}
 	if str(figures, 2) != "1" {
 		return
 	}

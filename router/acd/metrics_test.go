@@ -316,3 +316,31 @@ func TestMetricsLiveFiguresReadAtScrape(t *testing.T) {
 		{"nobody on a call", "tenesa_agents", []string{"state", "on_call"}, 0, 0},
 	})
 }
+
+// A wrap-up ended by a pause or a logout is a wrap-up end like the timer's:
+// its time and the call's disposition are counted then.
+func TestMetricsWrapUpEndedByPauseOrLogout(t *testing.T) {
+	p := newPool(t)
+	reg, m := newMetrics(t)
+	s := p.startMetered(t, "c1", m)
+	p.agent(t, s, "a1", []string{"general"}, nil, true)
+	for i, end := range []func() error{
+		func() error { return s.Pause(bg, "a1", "break") },
+		func() error { return s.Logout(bg, "a1") },
+	} {
+		id := callIDs(2, "call")[i]
+		w := enq(t, s, CallEntry{CallID: id, Queue: "general"})
+		nextOffer(t, w)
+		must(t, s.Answered(bg, id, "a1"))
+		must(t, s.Ended(bg, id, PartyCaller))
+		p.clock.Advance(time.Duration(7-3*i) * time.Second) // 7 s, then 4 s
+		must(t, end())
+		if i == 0 {
+			must(t, s.Ready(bg, "a1")) // from the pause: not a wrap-up end
+		}
+	}
+	scrape{reg}.check(t, []want{
+		{"wrap-ups of 7 s and 4 s", "tenesa_queue_wrap_up_seconds", []string{"queue", "general"}, 2, 11},
+		{"two calls not recorded", "tenesa_dispositions_total", dispositions("false", "false", "false"), 2, 0},
+	})
+}
