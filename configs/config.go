@@ -245,6 +245,12 @@ type Queue struct {
 	Strategy string `mapstructure:"strategy"`
 	// ServiceLevel is the answer-time threshold of the service level.
 	ServiceLevel time.Duration `mapstructure:"service_level"`
+	// ServiceLevelTarget is the percentage of calls to answer within
+	// ServiceLevel (1-100; the service-level alert's target).
+	ServiceLevelTarget int `mapstructure:"service_level_target"`
+	// ShortAbandon: callers who hang up sooner are left out of the service
+	// level and the abandonment rate.
+	ShortAbandon time.Duration `mapstructure:"short_abandon"`
 	// MaxWait is how long a caller waits before overflowing.
 	MaxWait time.Duration `mapstructure:"max_wait"`
 	// Overflow is the queue a caller overflows to after MaxWait (default
@@ -287,6 +293,9 @@ type QueueDefaults struct {
 	WrapUp        time.Duration `mapstructure:"wrap_up"`
 	RingTimeout   time.Duration `mapstructure:"ring_timeout"`
 	AnnounceEvery time.Duration `mapstructure:"announce_every"`
+	// ServiceLevelTarget (percent) and ShortAbandon: see Queue.
+	ServiceLevelTarget int           `mapstructure:"service_level_target"`
+	ShortAbandon       time.Duration `mapstructure:"short_abandon"`
 }
 
 // Agent is one agent declared in config.

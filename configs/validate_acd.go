@@ -40,6 +40,12 @@ func (c *Config) QueueSettings(name string) Queue {
 	if q.AnnounceEvery == 0 {
 		q.AnnounceEvery = d.AnnounceEvery
 	}
+	if q.ServiceLevelTarget == 0 {
+		q.ServiceLevelTarget = d.ServiceLevelTarget
+	}
+	if q.ShortAbandon == 0 {
+		q.ShortAbandon = d.ShortAbandon
+	}
 	switch {
 	case q.Overflow == OverflowNone || name == c.ACD.TeamLeaderQueue && q.Overflow == "":
 		q.Overflow = ""
@@ -92,15 +98,21 @@ func (c *Config) validateACD(v *validator) {
 	v.check(d.MaxWait >= 0, "acd.queue_defaults.max_wait", fmt.Sprintf("%s must not be negative", d.MaxWait))
 	v.check(d.WrapUp >= 0, "acd.queue_defaults.wrap_up", fmt.Sprintf("%s must not be negative", d.WrapUp))
 	v.check(d.AnnounceEvery >= 0, "acd.queue_defaults.announce_every", fmt.Sprintf("%s must not be negative", d.AnnounceEvery))
+	v.check(d.ServiceLevelTarget >= 1 && d.ServiceLevelTarget <= 100, "acd.queue_defaults.service_level_target",
+		fmt.Sprintf("%d must be a percentage from 1 to 100", d.ServiceLevelTarget))
+	v.check(d.ShortAbandon >= 0, "acd.queue_defaults.short_abandon", fmt.Sprintf("%s must not be negative", d.ShortAbandon))
 
 	for _, name := range queues {
 		q := c.Routing.Queues[name]
 		key := "routing.queues." + name
 		c.checkStrategy(v, key+".strategy", q.Strategy, true)
 		for field, d := range map[string]time.Duration{"service_level": q.ServiceLevel, "max_wait": q.MaxWait,
-			"wrap_up": q.WrapUp, "ring_timeout": q.RingTimeout, "announce_every": q.AnnounceEvery} {
+			"wrap_up": q.WrapUp, "ring_timeout": q.RingTimeout, "announce_every": q.AnnounceEvery,
+			"short_abandon": q.ShortAbandon} {
 			v.check(d >= 0, key+"."+field, fmt.Sprintf("%s must not be negative", d))
 		}
+		v.check(q.ServiceLevelTarget >= 0 && q.ServiceLevelTarget <= 100, key+".service_level_target",
+			fmt.Sprintf("%d must be a percentage from 1 to 100 (0: the default)", q.ServiceLevelTarget))
 		if q.Overflow != "" && q.Overflow != OverflowNone {
 			if _, ok := c.Routing.Queues[q.Overflow]; !ok {
 				v.add(key+".overflow", "undefined queue %q%s", q.Overflow, suggest(q.Overflow, queues))

@@ -136,16 +136,27 @@ func (m *Metrics) initClosedSets() {
 }
 
 // FromConfig is what the metrics take from the configuration: the segments
-// and queues that bound their labels. The queues' service-level thresholds,
-// targets and maximum waits come with the queue configuration of the ACD;
-// until then every queue has the defaults.
+// and queues that bound their labels, and each queue's targets with
+// acd.queue_defaults applied (configs.Config.QueueSettings): service_level,
+// service_level_target (percent), short_abandon, and max_wait when the
+// queue overflows (a queue without an overflow target has no maximum: its
+// callers wait until answered or gone).
 func FromConfig(cfg *configs.Config) Config {
 	c := Config{
 		Segments: slices.Sorted(maps.Keys(cfg.Segmentation.Segments)),
 		Queues:   make(map[string]QueueTargets, len(cfg.Routing.Queues)),
 	}
 	for name := range cfg.Routing.Queues {
-		c.Queues[name] = QueueTargets{}
+		q := cfg.QueueSettings(name)
+		t := QueueTargets{
+			ServiceLevelThreshold: q.ServiceLevel,
+			ServiceLevelTarget:    float64(q.ServiceLevelTarget) / 100,
+			ShortAbandon:          q.ShortAbandon,
+		}
+		if q.Overflow != "" {
+			t.MaxWait = q.MaxWait
+		}
+		c.Queues[name] = t
 	}
 	return c
 }

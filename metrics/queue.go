@@ -8,7 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// The queue figures. The ACD and the hand-off call these methods; the
+// The queue figures. The ACD (router/acd) calls these methods; the
 // recording rules in deployments/prometheus/rules turn them into service
 // level, ASA, AHT and abandonment. Queue names come from configuration.
 
@@ -55,7 +55,8 @@ const (
 // AgentStates lists every AgentState.
 var AgentStates = []AgentState{AgentLoggedOut, AgentAvailable, AgentReserved, AgentOnCall, AgentWrapUp, AgentPaused}
 
-// QueueEntered counts a call entering a queue (offered to it).
+// QueueEntered counts a call entering a queue (first queued, or moved
+// there); a wait in the queue starts.
 func (m *Metrics) QueueEntered(queue string) {
 	if m == nil {
 		return
@@ -102,7 +103,8 @@ func (m *Metrics) QueueOverflowed(queue string, wait time.Duration) {
 	m.queueWait.WithLabelValues(queue, string(WaitOverflowed)).Observe(wait.Seconds())
 }
 
-// Talk observes the talk time of a call answered in queue, when it ends.
+// Talk observes the talk time of a call answered in queue, when it ends
+// (or its agent escalates it).
 func (m *Metrics) Talk(queue string, d time.Duration) {
 	if m == nil {
 		return

@@ -216,3 +216,17 @@ func TestNilMetricsRecordsNothingForQueueFigures(t *testing.T) {
 	m.SelfServiceEnded(metrics.SelfServiceTicketStatus, "self_served")
 	m.RequestDone("answer", time.Millisecond)
 }
+
+// Dispatch latency is sub-millisecond on a healthy pool: the buckets must
+// tell 300 µs from 1 ms.
+func TestDispatchLatencyResolvesSubMillisecond(t *testing.T) {
+	reg, m := newConfigured(t)
+	m.Dispatched(300 * time.Microsecond)
+	out, err := testutil.CollectAndFormat(reg, expfmt.TypeTextPlain, "tenesa_dispatch_latency_seconds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `tenesa_dispatch_latency_seconds_bucket{le="0.0005"} 1`) {
+		t.Errorf("300 µs not in the 0.5 ms bucket:\n%s", out)
+	}
+}

@@ -144,7 +144,7 @@ func (s *Service) agentOp(ctx context.Context, agentID, op, reason string) error
 	old := State(str(r, 1))
 	to := map[string]State{"login": Available, "logout": LoggedOut, "ready": Available, "pause": Paused}[op]
 	if old == WrapUp {
-		s.wrapEnded(agentID, str(r, 2), str(r, 3))
+		s.wrapEnded(agentID, str(r, 2), str(r, 3), list(r, 5))
 	}
 	if old != to || op == "pause" {
 		s.emit(Event{Type: EventState, AgentID: agentID, State: to, Reason: reason})

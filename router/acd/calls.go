@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 )
 
 // Enqueue puts a call in its queue and returns the Waiter through which the
@@ -82,8 +84,9 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 		s.log.Info().Str("call_id", e.CallID).Str("queue", str(r, 1)).Msg("acd: call adopted, keeps its place")
 		s.released(ctx, e.CallID, strs(r, 2))
 	case "new":
+		s.metrics.QueueEntered(str(r, 1))
 		if esc != nil {
-			s.metrics.Escalation(string(esc.Reason))
+			s.metrics.Escalation(metrics.EscalationReason(esc.Reason))
 			s.log.Info().Str("call_id", e.CallID).Str("queue", queue).Str("from", e.Queue).
 				Str("reason", string(esc.Reason)).Msg("acd: repeat caller to the team leader queue")
 			s.emit(Event{Type: EventEscalation, CallID: e.CallID, Queue: queue, Escalation: esc, ScreenPop: e.ScreenPop})
@@ -120,6 +123,7 @@ func (s *Service) Answered(ctx context.Context, callID, agentID string) error {
 	if p := str(r, 4); p != "" {
 		pop = json.RawMessage(p)
 	}
+	s.metrics.QueueAnswered(str(r, 1), time.Duration(num(r, 5))*time.Millisecond)
 	s.emit(Event{Type: EventState, AgentID: agentID, CallID: callID, Queue: str(r, 1), State: OnCall})
 	s.emit(Event{Type: EventConnected, AgentID: agentID, CallID: callID, Queue: str(r, 1), ScreenPop: pop})
 	s.released(ctx, callID, strs(r, 3))
@@ -177,6 +181,7 @@ func (s *Service) Ended(ctx context.Context, callID string, who Party) error {
 		return nil
 	}
 	agent := str(r, 1)
+	s.metrics.Talk(str(r, 2), time.Duration(num(r, 4))*time.Millisecond)
 	s.emit(Event{Type: EventCallEnded, AgentID: agent, CallID: callID, Queue: str(r, 2), Reason: string(who)})
 	s.emit(Event{Type: EventState, AgentID: agent, CallID: callID, State: WrapUp})
 	s.poke() // the wrap-up timer
@@ -198,6 +203,7 @@ func (s *Service) Abandoned(ctx context.Context, callID string) error {
 	case "already":
 		return nil
 	}
+	s.metrics.QueueAbandoned(str(r, 1), time.Duration(num(r, 4))*time.Millisecond)
 	s.log.Info().Str("call_id", callID).Str("queue", str(r, 1)).
 		Dur("wait", time.Duration(num(r, 3))*time.Millisecond).Msg("acd: caller abandoned in queue")
 	s.released(ctx, callID, strs(r, 2))

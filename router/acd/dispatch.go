@@ -245,17 +245,17 @@ func (s *Service) wrapDue(ctx context.Context, agentID string) {
 	if str(r, 0) != "ok" {
 		return
 	}
-	s.wrapEnded(agentID, str(r, 1), str(r, 2))
+	s.wrapEnded(agentID, str(r, 1), str(r, 2), list(r, 4))
 	s.emit(Event{Type: EventState, AgentID: agentID, State: Available})
 	s.deliver(ctx, list(r, 3), start)
 }
 
 // wrapEnded reports the end of an agent's wrap-up; missing names the queue
-// of a call left with no disposition.
-func (s *Service) wrapEnded(agentID, callID, missing string) {
+// of a call left with no disposition; figures is end_wrap's (scripts.go).
+func (s *Service) wrapEnded(agentID, callID, missing string, figures []any) {
+	s.countWrapUp(figures)
 	s.emit(Event{Type: EventWrapUpEnd, AgentID: agentID, CallID: callID})
 	if missing != "" {
-		s.metrics.DispositionMissing(missing)
 		s.log.Info().Str("call_id", callID).Str("agent_id", agentID).Str("queue", missing).
 			Msg("acd: wrap-up ended with no disposition (needs not recorded)")
 	}
@@ -349,8 +349,11 @@ func (s *Service) moveCall(ctx context.Context, callID, guard, from, to string, 
 	r, err := s.run(ctx, move, callID, guard, from, to, st.EscalationPriority,
 		score(st.EscalationPriority, fromMS(enq)), target.RingTimeout.Milliseconds(), target.WrapUp.Milliseconds(),
 		maxWaitAt, string(escJSON), strings.Join(escalatedSkills(skills, target), ","), by)
-	if err == nil && str(r, 0) == "ok" && w != nil && str(r, 3) == s.instance {
-		w.push(Notice{Kind: NoticeMoved, CallID: callID, Move: &esc})
+	if err == nil && str(r, 0) == "ok" {
+		s.countMove(from, to, reason, r) // before the owner hears of the move
+		if w != nil && str(r, 3) == s.instance {
+			w.push(Notice{Kind: NoticeMoved, CallID: callID, Move: &esc})
+		}
 	}
 	unlock()
 	if err != nil {
@@ -367,7 +370,6 @@ func (s *Service) moveCall(ctx context.Context, callID, guard, from, to string, 
 	default:
 		return &CallStateError{CallID: callID, Op: "escalate", Why: "already moved"}
 	}
-	s.metrics.Escalation(string(reason))
 	s.log.Info().Str("call_id", callID).Str("queue", to).Str("from", from).Str("reason", string(reason)).
 		Msg("acd: call moved")
 	ev := Event{Type: EventEscalation, AgentID: by, CallID: callID, Queue: to, Escalation: &esc}

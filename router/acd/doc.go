@@ -47,7 +47,8 @@
 //	B agents                 set     every agent id of the pool
 //	B agent:<id>             hash    name, endpoint, skills (sorted, ","), team, role, queues (","),
 //	                                 state, since (ms), reason, call, wrap_end (ms), offline (0|1),
-//	                                 idle (ms: last became available), calls (taken)
+//	                                 idle (ms: last became available), calls (taken), wrapq (the
+//	                                 queue of the call being wrapped up)
 //	B endpoints              hash    endpoint → agent id (presence)
 //	B q:<queue>:members      set     agents of the queue
 //	B q:<queue>:avail        set     members that can take a call now (available, online): the
@@ -59,6 +60,7 @@
 //	B q:<queue>:rr           string  the agent the queue's last offer went to (round_robin)
 //	B call:<id>              hash    queue, first (queue), prio, score, skills, owner (controller),
 //	                                 state (waiting|offered|connected|ended|abandoned|orphaned), enq,
+//	                                 qenq (ms: entered its current queue),
 //	                                 ring, wrap, maxwait_at, agents (offered), agent, answered, ended,
 //	                                 ended_by, wrap_done, pop (screen-pop JSON), service, escal (JSON
 //	                                 lines), dispo (JSON), norec, offered_to; expires 24 h after the
@@ -119,6 +121,20 @@
 // plus the target queue's; each move is counted (tenesa_escalations_total)
 // and kept on the call (Handling.Escalations). The repeat-caller rule is
 // the pure RepeatCaller over a sliding 24 h count per service ID.
+//
+// # Metrics
+//
+// Options.Metrics is fed where a script's reply says a fact happened, so
+// each is counted once whichever controller ran it: QueueEntered when a new
+// call is enqueued (its queue: the Team Leader queue for a repeat caller)
+// and when a move puts it in another queue (not on adoption);
+// QueueAnswered, QueueAbandoned and QueueOverflowed with the wait in that
+// queue (since the call entered it); Talk when the call with its agent
+// ends or its agent escalates it; WrapUp whenever an agent's wrap-up ends
+// (timer, ready, pause, logout), for the queue of the call wrapped up;
+// Disposition once per agent-handled call, at the end of its last agent's
+// wrap-up; Escalation per move; Dispatched per offer. Live gives the
+// figures read at scrape time (metrics.SetLive).
 //
 // # Benchmark
 //

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 )
 
 // answer is one recent answered call of a queue.
@@ -145,32 +143,6 @@ func (s *Service) queue(ctx context.Context, qc QueueConfig) (QueueStatus, error
 	}
 	q.EstimatedWait, q.EstimateKnown = estimateWait(q.Waiting+1, 0, recent, now)
 	return q, nil
-}
-
-// MetricsFigures reads the gauges of metrics.NewACD at scrape time (bounded
-// to 2 s).
-func (s *Service) MetricsFigures() (metrics.ACDFigures, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	qs, err := s.Queues(ctx)
-	if err != nil {
-		return metrics.ACDFigures{}, err
-	}
-	agents, err := s.Agents(ctx)
-	if err != nil {
-		return metrics.ACDFigures{}, err
-	}
-	f := metrics.ACDFigures{AgentsByState: map[string]int{}}
-	for _, st := range States {
-		f.AgentsByState[string(st)] = 0
-	}
-	for _, a := range agents {
-		f.AgentsByState[string(a.State)]++
-	}
-	for _, q := range qs {
-		f.Queues = append(f.Queues, metrics.QueueFigures{Queue: q.Name, Waiting: q.Waiting, OldestWait: q.OldestWait})
-	}
-	return f, nil
 }
 
 // Handling is the acd's part of the call's handling record: queue (where

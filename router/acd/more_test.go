@@ -65,28 +65,6 @@ func TestRemoveAgent(t *testing.T) {
 	}
 }
 
-// The gauges scraped for Prometheus are read from Redis: waiting calls by
-// queue, agents by state.
-func TestMetricsFiguresReadAtScrape(t *testing.T) {
-	p := newPool(t)
-	s := p.start(t, "c1")
-	p.agent(t, s, "a1", []string{"general"}, nil, true)
-	must(t, s.Pause(bg, "a1", "break"))
-	p.agent(t, s, "a2", []string{"billing"}, nil, false)
-	enq(t, s, CallEntry{CallID: "call-1", Queue: "general"})
-	p.clock.Advance(12 * time.Second)
-	f, err := s.MetricsFigures()
-	must(t, err)
-	if f.AgentsByState["paused"] != 1 || f.AgentsByState["logged_out"] != 1 || f.AgentsByState["on_call"] != 0 {
-		t.Errorf("agents by state %v", f.AgentsByState)
-	}
-	for _, q := range f.Queues {
-		if q.Queue == "general" && (q.Waiting != 1 || q.OldestWait != 12*time.Second) {
-			t.Errorf("general %+v", q)
-		}
-	}
-}
-
 // Every key of a pool carries the pool's hash tag (one Cluster slot), or
 // the prefix's own tag when it has one.
 func TestKeysShareOneHashTag(t *testing.T) {

@@ -147,18 +147,23 @@ local function take(id)
 end
 -- end_wrap closes the agent's wrap-up: the call's wrap-up is done and,
 -- when the agent was the call's last, "needs not recorded" is decided.
--- Returns the queue when the call has no disposition, else ''.
+-- Returns the queue when the call has no disposition, else '', and the
+-- wrap-up's figures for the metrics: {queue wrapped up for, wrap-up ms,
+-- disposition decided "1"|"0", disposition JSON}.
 local function end_wrap(id)
   redis.call('ZREM', TIMERS, 'wrap|'..id)
-  local cid = redis.call('HGET', ak(id), 'call')
-  if not cid or cid == '' then return '' end
+  local a = redis.call('HMGET', ak(id), 'call', 'since', 'wrapq')
+  local cid = a[1]
+  if not cid or cid == '' then return '', {} end
   local c = redis.call('HMGET', ck(cid), 'state', 'agent', 'dispo', 'queue')
-  if c[1] ~= 'ended' or c[2] ~= id then return '' end
+  local info = {a[3] or c[4] or '', tostring(now - (tonumber(a[2]) or now)), '0', ''}
+  if c[1] ~= 'ended' or c[2] ~= id then return '', info end
   redis.call('HSET', ck(cid), 'wrap_done', now)
   redis.call('PEXPIRE', ck(cid), CALLTTL)
-  if c[3] and c[3] ~= '' then return '' end
+  info[3] = '1'
+  if c[3] and c[3] ~= '' then info[4] = c[3]; return '', info end
   redis.call('HSET', ck(cid), 'norec', '1')
-  return c[4] or ''
+  return c[4] or '', info
 end
 local function release(cid, ids)
   local out = {}
@@ -180,14 +185,14 @@ func script(body string) *redis.Script { return redis.NewScript(prelude + body) 
 //	ready   paused, wrap_up → available               (available: no change)
 //	pause   available, paused, wrap_up → paused(reason)
 //
-// Reply {"ok", old state, call, needs-not-recorded queue, offer} or
-// {"state", old state, call} or {"noagent"}.
+// Reply {"ok", old state, call, needs-not-recorded queue, offer, wrap-up
+// figures (end_wrap)} or {"state", old state, call} or {"noagent"}.
 var agentOp = script(`
 local id, op, reason = ARGV[3], ARGV[4], ARGV[5]
 local st = redis.call('HMGET', ak(id), 'state', 'call')
 if not st[1] then return {'noagent'} end
 local old, call = st[1], st[2] or ''
-local norec = ''
+local norec, wrapinfo = '', {}
 if op == 'login' then
   if old ~= 'logged_out' then return {'state', old, call} end
   redis.call('HSET', ak(id), 'idle', now)
@@ -195,24 +200,24 @@ if op == 'login' then
 elseif op == 'logout' then
   if old == 'logged_out' then return {'ok', old, call, '', {}} end
   if old ~= 'available' and old ~= 'paused' and old ~= 'wrap_up' then return {'state', old, call} end
-  if old == 'wrap_up' then norec = end_wrap(id) end
+  if old == 'wrap_up' then norec, wrapinfo = end_wrap(id) end
   index(id, false)
   setstate(id, 'logged_out', '', '')
 elseif op == 'ready' then
   if old == 'available' then return {'ok', old, call, '', {}} end
   if old ~= 'paused' and old ~= 'wrap_up' then return {'state', old, call} end
-  if old == 'wrap_up' then norec = end_wrap(id) end
+  if old == 'wrap_up' then norec, wrapinfo = end_wrap(id) end
   redis.call('HSET', ak(id), 'idle', now)
   become_available(id)
 elseif op == 'pause' then
   if old ~= 'available' and old ~= 'paused' and old ~= 'wrap_up' then return {'state', old, call} end
-  if old == 'wrap_up' then norec = end_wrap(id) end
+  if old == 'wrap_up' then norec, wrapinfo = end_wrap(id) end
   index(id, false)
   setstate(id, 'paused', reason, '')
 else
   return redis.error_reply('unknown op '..op)
 end
-return {'ok', old, call, norec, take(id)}
+return {'ok', old, call, norec, take(id), wrapinfo}
 `)
 
 // takeAgent: ARGV[3] agent. Reserves the best waiting call the agent can
@@ -277,7 +282,8 @@ end
 redis.call('DEL', c)
 redis.call('HSET', c, 'queue', q, 'prio', ARGV[5], 'score', ARGV[6], 'skills', ARGV[7], 'owner', ARGV[8],
   'state', 'waiting', 'enq', ARGV[9], 'ring', ARGV[10], 'wrap', ARGV[11], 'maxwait_at', ARGV[12],
-  'pop', ARGV[13], 'service', ARGV[14], 'escal', ARGV[15], 'first', ARGV[16], 'agents', '', 'agent', '')
+  'pop', ARGV[13], 'service', ARGV[14], 'escal', ARGV[15], 'first', ARGV[16], 'agents', '', 'agent', '',
+  'qenq', ARGV[9])
 redis.call('ZADD', qk(q, 'waiting'), ARGV[6], cid)
 if tonumber(ARGV[12]) > 0 then redis.call('ZADD', TIMERS, ARGV[12], 'maxwait|'..cid) end
 return {'new', q, {}}
@@ -327,11 +333,11 @@ return offer_of(cid)
 
 // answered: ARGV[3] call, ARGV[4] agent. The agent, reserved for the call,
 // is now on it; other agents of the offer are released. Reply {"ok", queue,
-// wait ms, released agents, screen-pop} or {"nocall"} or {"state", call
-// state, agent state}.
+// wait ms (since the first enqueue), released agents, screen-pop, wait ms in
+// this queue} or {"nocall"} or {"state", call state, agent state}.
 var answered = script(fmt.Sprintf(`
 local cid, agent = ARGV[3], ARGV[4]
-local c = redis.call('HMGET', ck(cid), 'state', 'agents', 'enq', 'queue', 'pop')
+local c = redis.call('HMGET', ck(cid), 'state', 'agents', 'enq', 'queue', 'pop', 'qenq')
 if not c[1] then return {'nocall'} end
 local a = redis.call('HMGET', ak(agent), 'state', 'call')
 if c[1] ~= 'offered' or a[1] ~= 'reserved' or a[2] ~= cid then return {'state', c[1], a[1] or ''} end
@@ -345,7 +351,7 @@ redis.call('ZREM', TIMERS, 'offer|'..cid, 'maxwait|'..cid)
 local wait = now - tonumber(c[3])
 redis.call('LPUSH', qk(c[4], 'answers'), now..':'..wait)
 redis.call('LTRIM', qk(c[4], 'answers'), 0, %d)
-return {'ok', c[4], tostring(wait), released, c[5] or ''}
+return {'ok', c[4], tostring(wait), released, c[5] or '', tostring(now - tonumber(c[6] or c[3]))}
 `, recentAnswers-1))
 
 // noAnswer: ARGV[3] call, ARGV[4] agent. The agent is paused no_answer;
@@ -381,11 +387,11 @@ return {'requeued', c[3], '0'}
 
 // ended: ARGV[3] call, ARGV[4] who. The connected call ended: its agent
 // wraps up until now + the queue's wrap-up (the wrap timer). Reply {"ok",
-// agent, queue, wrap-up end ms} or {"already"} or {"nocall"} or {"state",
-// call state}.
+// agent, queue, wrap-up end ms, talk ms} or {"already"} or {"nocall"} or
+// {"state", call state}.
 var ended = script(`
 local cid = ARGV[3]
-local c = redis.call('HMGET', ck(cid), 'state', 'agent', 'queue', 'wrap')
+local c = redis.call('HMGET', ck(cid), 'state', 'agent', 'queue', 'wrap', 'answered')
 if not c[1] then return {'nocall'} end
 if c[1] == 'ended' then return {'already'} end
 if c[1] ~= 'connected' then return {'state', c[1]} end
@@ -395,19 +401,20 @@ redis.call('PEXPIRE', ck(cid), CALLTTL)
 local endAt = now + (tonumber(c[4]) or 0)
 local a = redis.call('HMGET', ak(agent), 'state', 'call')
 if a[1] == 'on_call' and a[2] == cid then
-  redis.call('HSET', ak(agent), 'state', 'wrap_up', 'since', now, 'reason', '', 'call', cid, 'wrap_end', endAt)
+  redis.call('HSET', ak(agent), 'state', 'wrap_up', 'since', now, 'reason', '', 'call', cid, 'wrap_end', endAt,
+    'wrapq', c[3])
   redis.call('ZADD', TIMERS, endAt, 'wrap|'..agent)
 end
-return {'ok', agent, c[3], tostring(endAt)}
+return {'ok', agent, c[3], tostring(endAt), tostring(now - (tonumber(c[5]) or now))}
 `)
 
 // abandoned: ARGV[3] call. The caller left before an agent: the call
 // leaves its queue, agents reserved for it are released. Reply {"ok",
-// queue, released agents, wait ms} or {"already"} or {"nocall"} or
-// {"state", "connected"}.
+// queue, released agents, wait ms (since the first enqueue), wait ms in
+// this queue} or {"already"} or {"nocall"} or {"state", "connected"}.
 var abandoned = script(`
 local cid = ARGV[3]
-local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agents', 'enq')
+local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agents', 'enq', 'qenq')
 if not c[1] then return {'nocall'} end
 if c[1] == 'abandoned' or c[1] == 'ended' then return {'already'} end
 if c[1] == 'connected' then return {'state', c[1]} end
@@ -417,22 +424,22 @@ if c[1] == 'offered' then released = release(cid, split(c[3])) end
 redis.call('HSET', ck(cid), 'state', 'abandoned', 'ended', now, 'ended_by', 'caller', 'agents', '')
 redis.call('ZREM', TIMERS, 'offer|'..cid, 'maxwait|'..cid)
 redis.call('PEXPIRE', ck(cid), CALLTTL)
-return {'ok', c[2], released, tostring(now - tonumber(c[4]))}
+return {'ok', c[2], released, tostring(now - tonumber(c[4])), tostring(now - tonumber(c[5] or c[4]))}
 `)
 
 // wrapDue: ARGV[3] agent. The wrap timer fired: if this controller removed
 // it first and the agent still wraps up, the agent becomes available and
 // takes the best waiting call. Reply {"ok", call, needs-not-recorded queue,
-// offer} or {"none"}.
+// offer, wrap-up figures (end_wrap)} or {"none"}.
 var wrapDue = script(`
 local id = ARGV[3]
 if redis.call('ZREM', TIMERS, 'wrap|'..id) == 0 then return {'none'} end
 local a = redis.call('HMGET', ak(id), 'state', 'call')
 if a[1] ~= 'wrap_up' then return {'none'} end
-local norec = end_wrap(id)
+local norec, wrapinfo = end_wrap(id)
 redis.call('HSET', ak(id), 'idle', now)
 become_available(id)
-return {'ok', a[2] or '', norec, take(id)}
+return {'ok', a[2] or '', norec, take(id), wrapinfo}
 `)
 
 // offerDue: ARGV[3] call. The offer timer fired (the hand-off reported
@@ -465,12 +472,14 @@ return {'ok', c[2], c[5] or '', released, '0'}
 // agent who escalates ("" none: the call must be waiting). A waiting call
 // moves to the target queue; a connected one (escalated by its agent) too,
 // and its agent wraps up. Reply {"ok", old queue, agent put in wrap-up,
-// owner, screen-pop} or {"none"} or {"nocall"} or {"state", call state} or
-// {"notyours", agent}.
+// owner, screen-pop, ms spent in the old queue (waiting, or talking when
+// its agent escalated)} or {"none"} or {"nocall"} or {"state", call state}
+// or {"notyours", agent}.
 var move = script(`
 local cid, guard, from, to, by = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[14]
 if guard ~= '' and redis.call('ZREM', TIMERS, guard) == 0 then return {'none'} end
-local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agent', 'escal', 'owner', 'wrap', 'pop')
+local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agent', 'escal', 'owner', 'wrap', 'pop', 'qenq', 'enq',
+  'answered')
 if not c[1] then return {'nocall'} end
 if from ~= '' and c[2] ~= from then return {'none'} end
 local wrapped = ''
@@ -480,7 +489,8 @@ if c[1] == 'waiting' or c[1] == 'orphaned' then
 elseif c[1] == 'connected' and by ~= '' then
   if c[3] ~= by then return {'notyours', c[3] or ''} end
   local endAt = now + (tonumber(c[6]) or 0)
-  redis.call('HSET', ak(by), 'state', 'wrap_up', 'since', now, 'reason', '', 'call', cid, 'wrap_end', endAt)
+  redis.call('HSET', ak(by), 'state', 'wrap_up', 'since', now, 'reason', '', 'call', cid, 'wrap_end', endAt,
+    'wrapq', c[2])
   redis.call('ZADD', TIMERS, endAt, 'wrap|'..by)
   wrapped = by
 else
@@ -492,14 +502,18 @@ local st = 'waiting'
 if c[1] == 'orphaned' then st = 'orphaned' end
 redis.call('HSET', ck(cid), 'queue', to, 'prio', ARGV[7], 'score', ARGV[8], 'ring', ARGV[9], 'wrap', ARGV[10],
   'maxwait_at', ARGV[11], 'escal', escal..ARGV[12], 'skills', ARGV[13], 'state', st, 'agents', '', 'agent', '',
-  'answered', '')
+  'answered', '', 'qenq', now)
 if st == 'waiting' then redis.call('ZADD', qk(to, 'waiting'), ARGV[8], cid) end
 redis.call('ZREM', TIMERS, 'maxwait|'..cid)
 if tonumber(ARGV[11]) > 0 then redis.call('ZADD', TIMERS, ARGV[11], 'maxwait|'..cid) end
 if remote(c[5]) then
   redis.call('PUBLISH', B..'n:'..c[5], '{"kind":"moved","call_id":'..cjson.encode(cid)..',"move":'..ARGV[12]..'}')
 end
-return {'ok', c[2], wrapped, c[5] or '', c[7] or ''}
+-- the time the call spent in the old queue: waiting (overflow) or talking
+-- (escalated by its agent)
+local spent = now - (tonumber(c[8] or c[9]) or now)
+if wrapped ~= '' then spent = now - (tonumber(c[10]) or now) end
+return {'ok', c[2], wrapped, c[5] or '', c[7] or '', tostring(spent)}
 `)
 
 // presence: ARGV[3] endpoint, ARGV[4] "1" online | "0" offline. Reply

@@ -49,7 +49,7 @@ type Options struct {
 	Instance string
 	Clock    Clock // nil: the wall clock
 	Log      zerolog.Logger
-	Metrics  *metrics.ACD // nil: none
+	Metrics  *metrics.Metrics // nil: none (see doc.go, Metrics)
 	// LeaseTTL is how long this controller counts as alive without
 	// renewing its lease (default 15s; renewed every third of it). Calls of
 	// a controller whose lease expired are not offered until adopted.
@@ -70,7 +70,7 @@ type Service struct {
 	instance string
 	clock    Clock
 	log      zerolog.Logger
-	metrics  *metrics.ACD
+	metrics  *metrics.Metrics
 	leaseTTL time.Duration
 	sweep    time.Duration
 	settings atomic.Pointer[Settings]
