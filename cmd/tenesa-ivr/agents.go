@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router/acd"
 	"github.com/tenesa-ivr/tenesa-ivr/router/agentapi"
 )
@@ -33,11 +32,9 @@ func (a *controllerApp) startAgents(ctx context.Context) (*agentPool, error) {
 	if err != nil {
 		return nil, err
 	}
-	var svc *acd.Service
-	m := metrics.NewACD(a.reg, func() (metrics.ACDFigures, error) { return svc.MetricsFigures() })
 	log := a.log.With().Str("component", "acd").Logger()
-	svc, err = acd.New(acd.Options{Client: a.redis, KeyPrefix: a.cfg.Redis.KeyPrefix, Pool: a.cfg.ACD.Pool,
-		Instance: a.cfg.Instance, Log: log, Metrics: m}, st)
+	svc, err := acd.New(acd.Options{Client: a.redis, KeyPrefix: a.cfg.Redis.KeyPrefix, Pool: a.cfg.ACD.Pool,
+		Instance: a.cfg.Instance, Log: log, Metrics: a.metrics}, st)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +43,9 @@ func (a *controllerApp) startAgents(ctx context.Context) (*agentPool, error) {
 		cancel()
 		return nil, fmt.Errorf("acd: %w", err)
 	}
+	a.metrics.SetLive(svc.Live) // queue and agent gauges, read at scrape time
 	p := &agentPool{svc: svc}
-	p.stop = func() { cancel(); svc.Wait() }
+	p.stop = func() { a.metrics.SetLive(nil); cancel(); svc.Wait() }
 	if a.cfg.AgentAPI.Listen == "" {
 		return p, nil
 	}

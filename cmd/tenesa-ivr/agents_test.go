@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
@@ -38,6 +39,10 @@ func TestServeStartsTheAgentPoolAndItsAPI(t *testing.T) {
 	}
 	a := &controllerApp{cfg: cfg, log: zerolog.New(zerolog.NewTestWriter(t)), reg: metrics.NewRegistry(),
 		redis: redistest.Client(t)}
+	// the controller's metrics, as serve builds them: the acd feeds these,
+	// and registering a second set would panic
+	a.metrics = metrics.New(a.reg, nil)
+	a.metrics.Configure(metrics.FromConfig(cfg))
 	p, err := a.startAgents(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -79,4 +84,31 @@ func TestServeStartsTheAgentPoolAndItsAPI(t *testing.T) {
 	if own := list(tokens["1001"]); len(own) != 1 || own[0].ID != "1001" {
 		t.Errorf("agent 1001 sees %+v", own)
 	}
+	// the pool's live figures reach the controller's metrics at scrape time
+	if n := agentsInState(t, a.reg, "available"); n < 1 {
+		t.Errorf("tenesa_agents{state=available} = %v, want the agents logged in at start", n)
+	}
+}
+
+// agentsInState gathers reg and returns tenesa_agents{state}.
+func agentsInState(t *testing.T, reg *prometheus.Registry, state string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "tenesa_agents" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "state" && l.GetValue() == state {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no tenesa_agents{state=%q} in the registry", state)
+	return 0
 }
