@@ -120,6 +120,7 @@ func (s *Service) Answered(ctx context.Context, callID, agentID string) error {
 	if p := str(r, 4); p != "" {
 		pop = json.RawMessage(p)
 	}
+	s.noteDayCall(ctx, agentID, callID)
 	s.emit(Event{Type: EventState, AgentID: agentID, CallID: callID, Queue: str(r, 1), State: OnCall})
 	s.emit(Event{Type: EventConnected, AgentID: agentID, CallID: callID, Queue: str(r, 1), ScreenPop: pop})
 	s.released(ctx, callID, strs(r, 3))
