@@ -276,4 +276,3 @@ func cutPipe(line string) (int64, string, bool) {
 	}
 	return 0, "", false
 }
-
