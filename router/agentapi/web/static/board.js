@@ -158,6 +158,7 @@ function renderAgents() {
 function actButton(label, id, state, reason, cls) {
   const b = el("button", label, cls || "");
   b.type = "button";
+  b.dataset.op = state;
   b.addEventListener("click", async () => {
     $("agents-error").textContent = "";
     const body = { state };
@@ -189,6 +190,7 @@ function renderCases() {
     if (c.status === "open") {
       const take = el("button", t("inbox.take"), "primary");
       take.type = "button";
+      take.dataset.op = "take";
       take.addEventListener("click", () => caseOp(c.call_id, "take"));
       row.append(take);
     }
@@ -198,6 +200,7 @@ function renderCases() {
     note.setAttribute("aria-label", t("inbox.note"));
     const resolve = el("button", t("inbox.resolve"));
     resolve.type = "button";
+    resolve.dataset.op = "resolve";
     resolve.addEventListener("click", () => {
       const v = note.value.trim();
       if (!v) { $("inbox-error").textContent = t("inbox.needNote"); note.focus(); return; }
