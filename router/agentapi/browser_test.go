@@ -335,7 +335,7 @@ func TestAgentAndLeaderWorkACallInTheBrowser(t *testing.T) {
 	ld.untilText(`#inbox li[data-call="call-2"]`, "terbuka")
 	ld.untilText("#queues", "team-leader")
 	ld.do(chromedp.Click(chromedp.CSS(`#inbox li[data-call="call-2"] button[data-op=take]`)))
-	ld.untilText(`#inbox li[data-call="call-2"]`, "diambil oleh 2001")
+	ld.untilText(`#inbox li[data-call="call-2"]`, "diambil oleh Rina Hartono (2001)")
 	ld.do(chromedp.SendKeys(chromedp.CSS(`#inbox li[data-call="call-2"] input`), "Sudah ditelepon balik"),
 		chromedp.Click(chromedp.CSS(`#inbox li[data-call="call-2"] button[data-op=resolve]`)))
 	ld.until("inbox empty", `!document.getElementById("inbox-none").hidden`)
@@ -347,7 +347,7 @@ func TestAgentAndLeaderWorkACallInTheBrowser(t *testing.T) {
 	// The leader pauses the agent (in wrap-up after the escalation).
 	ld.untilText(`#agents tr[data-agent="1001"]`, "Wrap-up")
 	ld.do(chromedp.Click(chromedp.CSS(`#agents tr[data-agent="1001"] button[data-op=paused]`)))
-	ag.untilText("#state-badge", "Jeda — supervisor")
+	ag.untilText("#state-badge", "Jeda — oleh Team Leader")
 	ld.untilText(`#agents tr[data-agent="1001"]`, "Jeda")
 
 	// Today's calls with their outcomes.

@@ -24,7 +24,15 @@ func (a *API) pageRoutes() {
 	files := http.FileServerFS(static)
 	a.mux.Handle("GET /{$}", page("web/desktop.html"))
 	a.mux.Handle("GET /board", page("web/board.html"))
-	a.mux.Handle("GET /static/", pageHeaders(http.StripPrefix("/static/", files)))
+	a.mux.Handle("GET /static/", pageHeaders(http.StripPrefix("/static/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Only the embedded files, no directory listing; the 404 keeps the
+		// strict headers (the file server's own error drops Cache-Control).
+		if st, err := fs.Stat(static, r.URL.Path); err != nil || st.IsDir() {
+			writeError(w, http.StatusNotFound, "no such file", "")
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))))
 }
 
 func page(name string) http.Handler {

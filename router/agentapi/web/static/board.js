@@ -140,12 +140,12 @@ function renderAgents() {
     const name = el("td");
     name.append(el("span", a.name || a.id, "strong"), el("span", " " + a.id + (a.role !== "agent" ? " · " + t("role." + a.role) : ""), "muted"));
     const st = el("td");
-    st.append(el("span", t("st." + a.state) + (a.reason ? " — " + a.reason : ""), "state st-" + a.state));
+    st.append(el("span", t("st." + a.state) + (a.reason ? " — " + reasonText(a.reason) : ""), "state st-" + a.state));
     if (a.offline) st.append(el("span", t("st.offline"), "chip st-offline"));
     const acts = el("td", null, "actions");
     if (a.id !== board.me.id) {
       if (a.state === "paused" || a.state === "logged_out") acts.append(actButton(t("agents.ready"), a.id, "available", ""));
-      if (a.state === "available" || a.state === "wrap_up") acts.append(actButton(t("agents.pause"), a.id, "paused", "supervisor"));
+      if (a.state === "available" || a.state === "wrap_up") acts.append(actButton(t("agents.pause"), a.id, "paused", "leader"));
       if (a.state !== "logged_out" && a.state !== "on_call" && a.state !== "reserved") acts.append(actButton(t("agents.logout"), a.id, "logged_out", "", "danger"));
     }
     tr.append(name, st, el("td", a.since ? fmtDur(Date.now() - Date.parse(a.since)) : "", "num"),
@@ -153,6 +153,12 @@ function renderAgents() {
     tr.dataset.agent = a.id;
     body.append(tr);
   }
+}
+
+// agentName is "Name (id)" when the agent is known.
+function agentName(id) {
+  const a = board.agents.find((x) => x.id === id);
+  return a && a.name ? a.name + " (" + id + ")" : id;
 }
 
 function actButton(label, id, state, reason, cls) {
@@ -182,10 +188,11 @@ function renderCases() {
     li.dataset.call = c.call_id;
     const head = el("div", null, "case-head");
     head.append(el("span", t("case." + c.status), "tag ph-" + c.status), el("span", fmtTime(c.at), "muted"),
-      el("span", " " + t("inbox.by") + " " + c.agent_id, ""), el("span", " · " + t("inbox.from") + " " + (c.queue || "—"), "muted"),
-      el("span", " · " + c.call_id, "mono muted"));
-    li.append(head, el("p", c.reason, "case-reason"));
-    if (c.status === "taken") li.append(el("p", t("inbox.takenBy") + " " + c.leader, "muted"));
+      el("span", " " + t("inbox.by") + " " + agentName(c.agent_id), "strong"));
+    const where = el("div", null, "case-meta muted");
+    where.append(el("span", t("inbox.from") + " " + (c.queue || "—") + " · "), el("span", c.call_id, "mono"));
+    li.append(head, where, el("p", c.reason, "case-reason"));
+    if (c.status === "taken") li.append(el("p", t("inbox.takenBy") + " " + agentName(c.leader), "muted"));
     const row = el("div", null, "row");
     if (c.status === "open") {
       const take = el("button", t("inbox.take"), "primary");
@@ -230,7 +237,7 @@ function renderHelps() {
   board.helps.forEach((h, i) => {
     const li = el("li", null, "case");
     const head = el("div", null, "case-head");
-    head.append(el("span", fmtTime(h.at), "muted"), el("span", " " + h.agent_id, "strong"),
+    head.append(el("span", fmtTime(h.at), "muted"), el("span", " " + agentName(h.agent_id), "strong"),
       el("span", " · " + t("st." + h.state), "muted"), el("span", " · " + (h.call_id || "—"), "mono muted"));
     li.append(head);
     if (h.note) li.append(el("p", h.note, "case-reason"));

@@ -15,7 +15,7 @@ const STRINGS = {
     "signin.notLeader": "Token ini milik agen, bukan Team Leader / Supervisor.",
     "signin.empty": "Masukkan token.", "err.network": "Tidak dapat menghubungi server.",
     "state.title": "Status", "state.ready": "Siap", "state.pause": "Jeda", "state.logout": "Log out",
-    "reason.break": "Istirahat", "reason.prayer": "Ibadah", "reason.briefing": "Briefing", "reason.training": "Pelatihan", "reason.toilet": "Toilet",
+    "reason.break": "Istirahat", "reason.no_answer": "tidak menjawab", "reason.leader": "oleh Team Leader", "reason.prayer": "Ibadah", "reason.briefing": "Briefing", "reason.training": "Pelatihan", "reason.toilet": "Toilet",
     "st.logged_out": "Tidak masuk", "st.available": "Siap", "st.reserved": "Berdering", "st.on_call": "Dalam panggilan",
     "st.wrap_up": "Wrap-up", "st.paused": "Jeda", "st.offline": "Offline",
     "wrap.left": "Sisa wrap-up", "wrap.reminder": "Wrap-up hampir habis dan disposisi belum dicatat.",
@@ -58,7 +58,7 @@ const STRINGS = {
     "signin.notLeader": "This token is an agent's, not a Team Leader's or Supervisor's.",
     "signin.empty": "Enter a token.", "err.network": "Cannot reach the server.",
     "state.title": "State", "state.ready": "Ready", "state.pause": "Pause", "state.logout": "Log out",
-    "reason.break": "Break", "reason.prayer": "Prayer", "reason.briefing": "Briefing", "reason.training": "Training", "reason.toilet": "Toilet",
+    "reason.break": "Break", "reason.no_answer": "did not answer", "reason.leader": "by the Team Leader", "reason.prayer": "Prayer", "reason.briefing": "Briefing", "reason.training": "Training", "reason.toilet": "Toilet",
     "st.logged_out": "Logged out", "st.available": "Ready", "st.reserved": "Ringing", "st.on_call": "On a call",
     "st.wrap_up": "Wrap-up", "st.paused": "Paused", "st.offline": "Offline",
     "wrap.left": "Wrap-up left", "wrap.reminder": "Wrap-up is about to end and no disposition is recorded.",
@@ -109,6 +109,11 @@ function applyLang() {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const f of langHooks) f();
+}
+
+// reasonText names a known pause reason in the language; others as given.
+function reasonText(r) {
+  return STRINGS.id["reason." + r] ? t("reason." + r) : r;
 }
 
 function $(id) { return document.getElementById(id); }

@@ -72,7 +72,7 @@ function renderMe() {
   if (!me) return;
   $("who-name").textContent = (me.name || me.id) + " (" + me.id + ")";
   const b = $("state-badge");
-  b.textContent = t("st." + me.state) + (me.state === "paused" && me.reason ? " — " + me.reason : "");
+  b.textContent = t("st." + me.state) + (me.state === "paused" && me.reason ? " — " + reasonText(me.reason) : "");
   b.className = "state st-" + me.state;
   $("btn-ready").disabled = !(me.state === "logged_out" || me.state === "paused" || me.state === "wrap_up");
   $("btn-pause").disabled = !(me.state === "available" || me.state === "wrap_up");
