@@ -44,11 +44,14 @@ const (
 	tokRina = "rina-2001-token-dddddddddd"
 )
 
-func startSite(t *testing.T) *site {
+func startSite(t *testing.T) *site { return startSiteWrap(t, 90*time.Second) }
+
+// startSiteWrap: the queues' wrap-up is wrap.
+func startSiteWrap(t *testing.T, wrap time.Duration) *site {
 	t.Helper()
 	q := func(name string) acd.QueueConfig {
 		return acd.QueueConfig{Name: name, Strategy: "longest_idle", ServiceLevel: 20 * time.Second,
-			WrapUp: 90 * time.Second, RingTimeout: 60 * time.Second}
+			WrapUp: wrap, RingTimeout: 60 * time.Second}
 	}
 	st := &acd.Settings{
 		Queues:          map[string]acd.QueueConfig{"des-general": q("des-general"), "team-leader": q("team-leader")},
@@ -307,10 +310,13 @@ func TestAgentAndLeaderWorkACallInTheBrowser(t *testing.T) {
 	// A network cut: the stream reconnects by itself (Last-Event-ID) and
 	// the call's view stays.
 	s.srv.CloseClientConnections()
+	ag.untilText("#conn", "menyambung ulang")
 	ag.untilText("#conn", "terhubung")
 	ag.untilText("#pop-call", "call-1")
+	ag.untilText("#call-phase", "selesai")
 	ag.do(chromedp.Click(chromedp.ID("btn-ready")))
 	ag.untilText("#state-badge", "Siap")
+	ag.until("the finished call's view cleared", `!document.getElementById("no-call").hidden`)
 
 	// A second call: help, then escalation with a reason.
 	s.enqueue(t, "call-2", map[string]any{"call_id": "call-2", "customer_name": "Ibu Ratna", "segment": "DES", "tier": "gold",
@@ -391,4 +397,37 @@ func TestWrongTokenIsRefusedInTheBrowser(t *testing.T) {
 	if js[bool](ld, `!document.getElementById("board").hidden`) {
 		t.Error("an agent's token opened the board")
 	}
+}
+
+// TestWrapUpReminderWhenNothingIsRecorded: a call ends with no disposition
+// and a wrap-up shorter than the reminder margin: the desktop reminds the
+// agent at once; when the wrap-up ends the call's view goes, the agent is
+// ready again and today's calls show it as not recorded.
+func TestWrapUpReminderWhenNothingIsRecorded(t *testing.T) {
+	s := startSiteWrap(t, 8*time.Second)
+	siteURL.Store(t, s.url)
+	b := browser(t)
+	ag := newTab(t, b, "desktop")
+	ag.signIn("/", tokDewi)
+	ag.untilText("#state-badge", "Tidak masuk")
+	ag.do(chromedp.Click(chromedp.ID("btn-ready")))
+	ag.untilText("#state-badge", "Siap")
+	s.enqueue(t, "call-r", map[string]any{"customer_name": "Ibu Wati", "identified_by": "none"})
+	ag.untilText("#call-phase", "berdering")
+	if err := s.svc.Answered(context.Background(), "call-r", "1003"); err != nil {
+		t.Fatal(err)
+	}
+	ag.untilText("#call-phase", "tersambung")
+	if !js[bool](ag, `document.getElementById("reminder").hidden`) {
+		t.Error("the reminder shows during the call")
+	}
+	if err := s.svc.Ended(context.Background(), "call-r", acd.PartyAgent); err != nil {
+		t.Fatal(err)
+	}
+	ag.untilText("#state-badge", "Wrap-up")
+	ag.until("reminder shown", `!document.getElementById("reminder").hidden`)
+	ag.untilText("#reminder", "disposisi belum dicatat")
+	ag.untilText("#state-badge", "Siap") // the wrap-up ran out
+	ag.until("the call's view cleared", `!document.getElementById("no-call").hidden && document.getElementById("reminder").hidden`)
+	ag.untilText("#today", "Tidak dicatat")
 }

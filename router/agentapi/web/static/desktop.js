@@ -60,6 +60,8 @@ async function refreshMe() {
   // A call the agent holds but the screen lost (reload, missed events).
   if (desk.me.call_id && (!desk.call || desk.call.call_id !== desk.me.call_id)) {
     loadCall(desk.me.call_id, phaseOf(desk.me.state));
+  } else if (!desk.me.call_id && desk.call && desk.phase !== "ringing") {
+    clearCall(); // wrap-up over (or the agent got ready): the call is done
   }
 }
 
