@@ -4,7 +4,7 @@
 "use strict";
 
 const board = {
-  me: null, agents: [], queues: [], cases: [], helps: [], stream: null, tick: null, agentsDue: null,
+  me: null, agents: [], queues: [], cases: [], helps: [], notes: {}, stream: null, tick: null, agentsDue: null,
 };
 
 const STATE_ORDER = ["available", "reserved", "on_call", "wrap_up", "paused", "logged_out"];
@@ -37,14 +37,14 @@ async function signIn(token) {
   loadCases();
   board.stream = new EventStream("/leaders/events", onEvent, (live) => setConn($("conn"), live),
     () => signOut(t("signin.refused")));
-  board.tick = setInterval(renderAgents, 1000);
+  board.tick = setInterval(tickAgents, 1000);
 }
 
 function signOut(msg) {
   if (board.stream) board.stream.stop();
   if (board.tick) clearInterval(board.tick);
   session.token = "";
-  Object.assign(board, { me: null, agents: [], queues: [], cases: [], helps: [], stream: null, tick: null });
+  Object.assign(board, { me: null, agents: [], queues: [], cases: [], helps: [], notes: {}, stream: null, tick: null });
   show($("board"), false); show($("who"), false); show($("signout"), false);
   show($("signin"), true);
   signinError(msg || "");
@@ -148,10 +148,21 @@ function renderAgents() {
       if (a.state === "available" || a.state === "wrap_up") acts.append(actButton(t("agents.pause"), a.id, "paused", "leader"));
       if (a.state !== "logged_out" && a.state !== "on_call" && a.state !== "reserved") acts.append(actButton(t("agents.logout"), a.id, "logged_out", "", "danger"));
     }
-    tr.append(name, st, el("td", a.since ? fmtDur(Date.now() - Date.parse(a.since)) : "", "num"),
+    tr.append(name, st, el("td", sinceText(a), "num since"),
       el("td", a.call_id || "—", "mono"), el("td", a.calls_taken, "num"), acts);
     tr.dataset.agent = a.id;
     body.append(tr);
+  }
+}
+
+function sinceText(a) { return a.since ? fmtDur(Date.now() - Date.parse(a.since)) : ""; }
+
+// tickAgents updates the times in state only: rebuilding the rows every
+// second could swallow a click on their buttons.
+function tickAgents() {
+  for (const a of board.agents) {
+    const cell = document.querySelector('#agents tr[data-agent="' + CSS.escape(a.id) + '"] td.since');
+    if (cell) cell.textContent = sinceText(a);
   }
 }
 
@@ -203,6 +214,8 @@ function renderCases() {
     }
     const note = el("input");
     note.maxLength = 500;
+    note.value = board.notes[c.call_id] || "";
+    note.addEventListener("input", () => { board.notes[c.call_id] = note.value; });
     note.placeholder = t("inbox.note");
     note.setAttribute("aria-label", t("inbox.note"));
     const resolve = el("button", t("inbox.resolve"));
