@@ -404,7 +404,7 @@ func TestWrongTokenIsRefusedInTheBrowser(t *testing.T) {
 // agent at once; when the wrap-up ends the call's view goes, the agent is
 // ready again and today's calls show it as not recorded.
 func TestWrapUpReminderWhenNothingIsRecorded(t *testing.T) {
-	s := startSiteWrap(t, 8*time.Second)
+	s := startSiteWrap(t, 12*time.Second) // under the page's 15 s reminder margin: reminded at once
 	siteURL.Store(t, s.url)
 	b := browser(t)
 	ag := newTab(t, b, "desktop")
