@@ -119,6 +119,7 @@ func (s *Service) Answered(ctx context.Context, callID, agentID string) error {
 		return &CallStateError{CallID: callID, Op: "answer",
 			Why: fmt.Sprintf("call is %s, agent %s is %s", orGone(str(r, 1)), agentID, orGone(str(r, 2)))}
 	}
+	s.noteDayCall(ctx, agentID, callID) // the agent's calls of the day (desk.go)
 	var pop json.RawMessage
 	if p := str(r, 4); p != "" {
 		pop = json.RawMessage(p)

@@ -28,6 +28,12 @@ type Backend interface {
 	Escalate(ctx context.Context, callID, by string, reason acd.EscalationReason) error
 	RequestHelp(ctx context.Context, agentID, callID, note string) error
 	SubscribeLeaders() (<-chan acd.Event, func())
+	// The desk (escalation inbox, the day's calls; see desk.go).
+	EscalateWithReason(ctx context.Context, callID, by, reason string) error
+	Cases(ctx context.Context) ([]acd.Case, error)
+	TakeCase(ctx context.Context, callID, leader string) (acd.Case, error)
+	ResolveCase(ctx context.Context, callID, leader, note string) (acd.Case, error)
+	DayCalls(ctx context.Context, agentID string) ([]acd.DayCall, error)
 }
 
 // Options configure the API.
@@ -113,9 +119,15 @@ func (a *API) routes() {
 		{"/api/v1/calls/{id}/escalate", map[string]handlerFunc{http.MethodPost: a.escalate}},
 		{"/api/v1/calls/{id}/help", map[string]handlerFunc{http.MethodPost: a.help}},
 		{"/api/v1/leaders/events", map[string]handlerFunc{http.MethodGet: a.leaderEvents}},
+		{"/api/v1/me", map[string]handlerFunc{http.MethodGet: a.me}},
+		{"/api/v1/agents/{id}/calls", map[string]handlerFunc{http.MethodGet: a.dayCalls}},
+		{"/api/v1/escalations", map[string]handlerFunc{http.MethodGet: a.listCases}},
+		{"/api/v1/escalations/{id}/take", map[string]handlerFunc{http.MethodPost: a.takeCase}},
+		{"/api/v1/escalations/{id}/resolve", map[string]handlerFunc{http.MethodPost: a.resolveCase}},
 	} {
 		a.mux.Handle(rt.pattern, a.dispatch(rt))
 	}
+	a.pageRoutes()
 	a.mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route", "")
 	}))

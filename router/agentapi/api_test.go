@@ -287,7 +287,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 		{"GET", "/api/v1/agents/1002", tok1001},
 		{"GET", "/api/v1/agents/nobody", tok2001},
 		{"PATCH", "/api/v1/agents", tok1001},
-		{"GET", "/", ""},
+		{"GET", "/nowhere", ""},
 	} {
 		rec := h.do(t, c.method, c.path, c.token, "")
 		for k, want := range map[string]string{

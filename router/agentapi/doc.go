@@ -22,6 +22,27 @@
 //	POST /calls/{id}/help          call          {"note": "..."}
 //	GET  /agents/{id}/events       self          SSE: state, offer, offer_end, connected (screen-pop), call_ended, wrap_up_end, escalation, help_request
 //	GET  /leaders/events           leader        SSE: every event of the pool, queue figures every sweep period
+//	GET  /me                       any           the token's own agent (the pages sign in with a token alone)
+//	GET  /agents/{id}/calls        self, leader  the calls the agent answered today (UTC) with their outcomes
+//	GET  /escalations              leader        the escalation inbox: open and taken cases, with the agent's reason
+//	POST /escalations/{id}/take    leader        take a case (409 when another leader took it)
+//	POST /escalations/{id}/resolve leader        {"note": "..."} resolve it (it leaves the inbox)
+//
+// An agent's escalation (POST /calls/{id}/escalate) opens a case keyed by
+// the call id; opening, taking and resolving it are "escalation_case"
+// events on the leaders' stream (and the escalating agent's), with the
+// case's status as reason.
+//
+// # Pages
+//
+// The same listener serves the agent desktop at / and the Team Leader /
+// Supervisor board at /board, with their scripts and styles under /static/
+// (embedded, no build step, no third-party origin). The pages carry the
+// policy "default-src 'self'" with no inline script or style and
+// "frame-ancestors 'none'"; the API's JSON keeps "default-src 'none'". A
+// page signs in with the agent's token, keeps it in sessionStorage (never in
+// a URL, a cookie or localStorage) and forgets it on sign-out; every string
+// from the CRM or an agent is put into the page as text (textContent).
 //
 // "self" is the agent the token belongs to; "leader" a team_leader or
 // supervisor; "call" the agent handling the call (talking, ringing or

@@ -359,3 +359,21 @@ func httpRecord(h http.Handler, req *http.Request) *httptest.ResponseRecorder {
 	h.ServeHTTP(rec, req)
 	return rec
 }
+
+func (f *fake) EscalateWithReason(ctx context.Context, callID, by, reason string) error {
+	return f.Escalate(ctx, callID, by, acd.EscalationAgent)
+}
+
+func (f *fake) Cases(context.Context) ([]acd.Case, error) { return nil, f.unexpected("Cases") }
+
+func (f *fake) TakeCase(context.Context, string, string) (acd.Case, error) {
+	return acd.Case{}, f.unexpected("TakeCase")
+}
+
+func (f *fake) ResolveCase(context.Context, string, string, string) (acd.Case, error) {
+	return acd.Case{}, f.unexpected("ResolveCase")
+}
+
+func (f *fake) DayCalls(context.Context, string) ([]acd.DayCall, error) {
+	return nil, f.unexpected("DayCalls")
+}

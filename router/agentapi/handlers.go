@@ -252,7 +252,7 @@ func (a *API) escalate(w http.ResponseWriter, r *http.Request, p principal) {
 	}
 	_, agent, err := a.callAgent(r, p, callID, true)
 	if err == nil {
-		err = a.b.Escalate(r.Context(), callID, agent, acd.EscalationAgent)
+		err = a.b.EscalateWithReason(r.Context(), callID, agent, body.Reason)
 	}
 	if err != nil {
 		a.fail(w, r, err)
