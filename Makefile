@@ -7,7 +7,7 @@ PKGS    ?= ./...
 BIN     ?= bin/tenesa-ivr
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build demo test lint bench fuzz serve sim check-config sounds redis clean
+.PHONY: all build demo test test-tools lint bench fuzz serve sim check-config sounds redis clean
 
 all: lint test
 
@@ -22,10 +22,14 @@ build:
 redis:
 	@bash scripts/ensure-redis.sh
 
+# Debian's prometheus (promtool) and chromium, which the tests drive.
+test-tools:
+	@bash scripts/ensure-test-tools.sh
+
 demo: redis sounds
 	$(GO) run ./cmd/tenesa-ivr demo
 
-test: redis sounds
+test: redis sounds test-tools
 	$(GO) test -race -count=1 $(PKGS)
 
 # staticcheck: $(STATICCHECK) when it is on PATH or in $$(go env GOPATH)/bin,
