@@ -19,6 +19,12 @@ type Caller struct {
 	// An empty Number is "" for Local and "caller1" for PJSIP.
 	Tech   string
 	App    string // Stasis app, default "tenesa-ivr"
+	// Broadcast places a Local call into [broadcast-in] instead:
+	// StasisBroadcast offers it to every connected app matching
+	// ^tenesa-ivr- (CallBroadcast), the first POST /events/claim wins, and
+	// without a claim within Options.BroadcastTimeout the dialplan goes on
+	// (CallReport.Broadcast "TIMEOUT"). App is then not used.
+	Broadcast bool
 	Script []Step // run in order once the controller answers
 }
 
@@ -79,6 +85,10 @@ type CallReport struct {
 	HungUpBy     string   // "caller", "controller" or "continue"
 	ContinuedTo  string   // "context,exten,priority" or "redirect:<endpoint>"
 	Vars         map[string]string
+	// ClaimedBy is the app whose claim won a broadcast call; Broadcast is
+	// its STASISSTATUS once the broadcast is over ("SUCCESS", "TIMEOUT",
+	// "FAILED"). Both "" for a call that was not broadcast.
+	ClaimedBy, Broadcast string
 }
 
 // Call is a placed inbound call.
@@ -173,7 +183,11 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 	s.log.Debug().Str("tech", cl.Tech).Str("number", cl.Number).Str("dnis", cl.DNIS).Str("app", cl.App).Msg("placing call")
 	switch strings.ToUpper(cl.Tech) {
 	case "LOCAL":
-		c1, c2 := s.localPair(cl.DNIS, "tenesa-in", "", "")
+		context := "tenesa-in"
+		if cl.Broadcast {
+			context = broadcastContext
+		}
+		c1, c2 := s.localPair(cl.DNIS, context, "", "")
 		c := s.newCall(c1, slices.Clone(cl.Script), "Local", cl.App)
 		c1.call, c2.call = c, c
 		c1.caller, c1.connected, c2.caller, c2.connected = id, id, id, id
@@ -185,7 +199,7 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 			c1.inDialplan = true
 			s.runScript(c)
 		})
-		s.runContext(c2, "tenesa-in", cl.DNIS, 1)
+		s.runContext(c2, context, cl.DNIS, 1)
 		return c, nil
 	case "PJSIP":
 		if cl.Number == "" {
