@@ -17,15 +17,15 @@ type Caller struct {
 	// enters Stasis in state Ring) or "PJSIP" (one PJSIP/<Number> channel,
 	// shaped like transcript 01).
 	// An empty Number is "" for Local and "caller1" for PJSIP.
-	Tech   string
-	App    string // Stasis app, default "tenesa-ivr"
+	Tech string
+	App  string // Stasis app, default "tenesa-ivr"
 	// Broadcast places a Local call into [broadcast-in] instead:
 	// StasisBroadcast offers it to every connected app matching
 	// ^tenesa-ivr- (CallBroadcast), the first POST /events/claim wins, and
 	// without a claim within Options.BroadcastTimeout the dialplan goes on
 	// (CallReport.Broadcast "TIMEOUT"). App is then not used.
 	Broadcast bool
-	Script []Step // run in order once the controller answers
+	Script    []Step // run in order once the controller answers
 }
 
 type stepKind int
