@@ -128,6 +128,23 @@ func (c *Call) ChannelID() string {
 	return ""
 }
 
+// HangUp makes the caller give up now, whatever the script says, like the
+// rig's DELETE of the caller's ;1 half in transcript 17 (a Local call) or
+// the phone hanging up (PJSIP).
+func (c *Call) HangUp() {
+	c.s.lock()
+	defer c.s.unlock()
+	if c.caller == nil || c.caller.gone {
+		return
+	}
+	c.setHungUpBy("caller")
+	if c.tech == "Local" {
+		c.s.hangup(c.caller, byController, 16)
+		return
+	}
+	c.s.hangup(c.caller, byRemote, 16)
+}
+
 // Done is closed when the call's channel is gone.
 func (c *Call) Done() <-chan struct{} { return c.done }
 
@@ -190,6 +207,12 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 		c1, c2 := s.localPair(cl.DNIS, context, "", "")
 		c := s.newCall(c1, slices.Clone(cl.Script), "Local", cl.App)
 		c1.call, c2.call = c, c
+		if cl.Broadcast {
+			// the call is the ;2 half's from the start: Done waits for
+			// it, not for the caller's half (17: it may be claimed after
+			// the caller hung up)
+			c.stasis = c2
+		}
 		c1.caller, c1.connected, c2.caller, c2.connected = id, id, id, id
 		c1.dp.AppName, c1.dp.AppData = "AppDial2", "(Outgoing Line)"
 		s.emitChan(c1, "ChannelCreated", nil, nil, true)
