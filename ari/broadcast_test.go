@@ -66,8 +66,8 @@ func TestThreeControllersClaimEveryBroadcastCallExactlyOnce(t *testing.T) {
 	leakCheck(t)
 	const calls, concurrency = 90, 30
 	// A window long enough that no claim misses it on a loaded machine
-	// (10 min sim = 600 ms real): a timeout would be a failure here.
-	sim := newBroadcastSim(t, 0.001, 10*time.Minute)
+	// (1 h sim = 3.6 s real): a timeout would be a failure here.
+	sim := newBroadcastSim(t, 0.001, time.Hour)
 	own := &owners{by: map[string][]string{}}
 	var hs []*harness
 	for i := range 3 {
@@ -123,15 +123,17 @@ func TestThreeControllersClaimEveryBroadcastCallExactlyOnce(t *testing.T) {
 		if c[string(ClaimWon)] != won[appName(i)] {
 			t.Errorf("%s: counted %d won, the PBX says %d", appName(i), c[string(ClaimWon)], won[appName(i)])
 		}
-		if c[string(ClaimSkipped)]+c[string(ClaimFailed)] != 0 {
-			t.Errorf("%s: claims %v: none should be skipped or fail", appName(i), c)
+		if c[string(ClaimSkipped)] != 0 {
+			t.Errorf("%s: claims %v: none should be skipped", appName(i), c)
 		}
-		lost += c[string(ClaimLost)]
+		// a loser's claim that comes after the winner's session ended
+		// gets 404 (transcript 16), counted as failed
+		lost += c[string(ClaimLost)] + c[string(ClaimFailed)]
 		wonCounted += c[string(ClaimWon)]
 		h.obs.mu.Unlock()
 	}
 	if wonCounted+lost != 3*calls {
-		t.Errorf("won %d + lost %d claims, want every controller to answer every broadcast (%d)", wonCounted, lost, 3*calls)
+		t.Errorf("won %d + lost or late %d claims, want every controller to answer every broadcast (%d)", wonCounted, lost, 3*calls)
 	}
 	own.mu.Lock()
 	for _, e := range own.err {
@@ -164,7 +166,8 @@ func held(started chan<- string, release <-chan struct{}) func(ctx context.Conte
 func TestControllersAtTheirCallLimitDoNotClaimAndTheCallTimesOut(t *testing.T) {
 	leakCheck(t)
 	const limit = 2
-	sim := newBroadcastSim(t, 0.01, 2*time.Second) // 2 s sim = 20 ms real
+	// a window no claim misses on a loaded machine: 1 h sim = 36 s real
+	sim := newBroadcastSim(t, 0.01, time.Hour)
 	own := &owners{by: map[string][]string{}}
 	started := make(chan string, 3*limit)
 	release := make(chan struct{})
@@ -180,13 +183,20 @@ func TestControllersAtTheirCallLimitDoNotClaimAndTheCallTimesOut(t *testing.T) {
 	for range 3 * limit {
 		placed = append(placed, hs[0].place(arisim.Caller{Broadcast: true}))
 		recv(t, started, "a held call's handler")
+		// A claim in flight counts against the limit until its answer (so
+		// concurrent broadcasts cannot overshoot it): let every controller
+		// have its answer before the next call.
+		for _, h := range hs {
+			h.obs.waitFor(t, "the claim answered", func(o *testObserver) bool { return answered(o) == len(placed) })
+		}
 	}
 	for i, h := range hs {
 		if n := h.ctrl.ActiveCalls(); n != limit {
 			t.Errorf("%s owns %d calls, want its limit %d", appName(i), n, limit)
 		}
 	}
-	extra := hs[0].place(arisim.Caller{Broadcast: true})
+	// this one nobody can take: its window is short (2 s sim, as recorded)
+	extra := hs[0].place(arisim.Caller{Broadcast: true, BroadcastTimeout: 2 * time.Second})
 	r := waitDone(t, extra)
 	if r.Broadcast != "TIMEOUT" || r.ClaimedBy != "" {
 		t.Errorf("call over the limits: broadcast %q claimed by %q, want TIMEOUT and nobody", r.Broadcast, r.ClaimedBy)
@@ -194,9 +204,7 @@ func TestControllersAtTheirCallLimitDoNotClaimAndTheCallTimesOut(t *testing.T) {
 	for i, h := range hs {
 		// each answered all seven broadcasts: two won, the rest lost or
 		// skipped, at least the last one skipped
-		h.obs.waitFor(t, "every broadcast answered", func(o *testObserver) bool {
-			return o.claims[string(ClaimWon)]+o.claims[string(ClaimLost)]+o.claims[string(ClaimSkipped)] == 3*limit+1
-		})
+		h.obs.waitFor(t, "every broadcast answered", func(o *testObserver) bool { return answered(o) == 3*limit+1 })
 		h.obs.mu.Lock()
 		if c := h.obs.claims; c[string(ClaimWon)] != limit || c[string(ClaimSkipped)] < 1 || c[string(ClaimFailed)] != 0 {
 			t.Errorf("%s: claims %v, want %d won, at least 1 skipped, none failed", appName(i), c, limit)
@@ -214,11 +222,20 @@ func TestControllersAtTheirCallLimitDoNotClaimAndTheCallTimesOut(t *testing.T) {
 	}
 }
 
+// answered is how many broadcasts the controller has dealt with.
+func answered(o *testObserver) int {
+	n := 0
+	for _, r := range ClaimResults {
+		n += o.claims[string(r)]
+	}
+	return n
+}
+
 // A draining controller claims nothing; with every controller draining
 // the call times out to the fallback.
 func TestDrainingControllerDoesNotClaim(t *testing.T) {
 	leakCheck(t)
-	sim := newBroadcastSim(t, 0.01, 2*time.Second)
+	sim := newBroadcastSim(t, 0.01, time.Hour) // 36 s real: no claim misses it
 	own := &owners{by: map[string][]string{}}
 	a := startOn(t, sim, own.handler("tenesa-ivr-a", greetAndHangUp), func(o *Options) { o.Application = "tenesa-ivr-a" })
 	b := startOn(t, sim, own.handler("tenesa-ivr-b", greetAndHangUp), func(o *Options) { o.Application = "tenesa-ivr-b" })
@@ -233,7 +250,7 @@ func TestDrainingControllerDoesNotClaim(t *testing.T) {
 		return o.claims[string(ClaimSkipped)] == 5
 	})
 	b.ctrl.Drain()
-	r := waitDone(t, a.place(arisim.Caller{Broadcast: true}))
+	r := waitDone(t, a.place(arisim.Caller{Broadcast: true, BroadcastTimeout: 2 * time.Second}))
 	if r.Broadcast != "TIMEOUT" || r.ClaimedBy != "" {
 		t.Errorf("with every controller draining: broadcast %q claimed by %q, want TIMEOUT", r.Broadcast, r.ClaimedBy)
 	}
@@ -254,11 +271,14 @@ func TestClaimAfterTheCallerHungUp(t *testing.T) {
 	leakCheck(t)
 	for _, tc := range []struct {
 		name   string
-		scale  float64 // the 200 ms check in real time: 200 ms × scale
+		scale  float64       // the 200 ms check in real time: 200 ms × scale
+		stall  time.Duration // how long the claim is held on its way (real time)
 		result ClaimResult
 	}{
-		{"claim before the hang-up is noticed wins a call that ends at once", 10, ClaimWon},
-		{"claim after the hang-up is noticed fails", 0.05, ClaimFailed},
+		// the check at 4 s real, the claim at 300 ms
+		{"claim before the hang-up is noticed wins a call that ends at once", 20, 300 * time.Millisecond, ClaimWon},
+		// the check at 10 ms real, the claim at 1 s
+		{"claim after the hang-up is noticed fails", 0.05, time.Second, ClaimFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			sim := newBroadcastSim(t, tc.scale, 2*time.Second)
@@ -267,9 +287,8 @@ func TestClaimAfterTheCallerHungUp(t *testing.T) {
 				<-ctx.Done()
 				gone <- context.Cause(ctx)
 			}, func(o *Options) { o.Application = "tenesa-ivr-a" })
-			// The claim reaches the PBX 300 ms (real) after the caller
-			// hung up: before the check at 2 s, after the one at 10 ms.
-			restore := sim.StallRequests(func(method, path string) bool { return strings.HasSuffix(path, "/events/claim") }, 300*time.Millisecond)
+			// The claim reaches the PBX tc.stall after the caller hung up.
+			restore := sim.StallRequests(func(method, path string) bool { return strings.HasSuffix(path, "/events/claim") }, tc.stall)
 			defer restore()
 			c := a.place(arisim.Caller{Broadcast: true})
 			c.HangUp()

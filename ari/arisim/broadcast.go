@@ -46,8 +46,9 @@ type broadcast struct {
 	state   int
 	hungUp  bool // a hangup request arrived; noticed at the next check
 	winner  string
+	start   time.Time // sim time StasisBroadcast started
 	timeout *timer
-	checks  *timer
+	checks  *timer // the check that will notice a hangup, once one came
 }
 
 // broadcastData is StasisBroadcast's argument string in [broadcast-in].
@@ -85,6 +86,9 @@ func (s *Server) runBroadcastContext(ch *channel, exten string, prio int) {
 // stasisBroadcast starts StasisBroadcast on ch (priority 2).
 func (s *Server) stasisBroadcast(ch *channel, exten string) {
 	timeout := s.opts.BroadcastTimeout
+	if ch.call != nil && ch.call.bcTimeout > 0 {
+		timeout = ch.call.bcTimeout
+	}
 	if timeout <= 0 {
 		timeout = 2 * time.Second
 	}
@@ -107,18 +111,7 @@ func (s *Server) stasisBroadcast(ch *channel, exten string) {
 		}
 		s.endBroadcast(ch, "TIMEOUT")
 	})
-	var check func()
-	check = func() {
-		if ch.gone || bc.state != bcWaiting {
-			return
-		}
-		if bc.hungUp {
-			s.endBroadcast(ch, "TIMEOUT")
-			return
-		}
-		bc.checks = s.after(broadcastCheck, check)
-	}
-	bc.checks = s.after(broadcastCheck, check)
+	bc.start = s.now()
 }
 
 // broadcastApps are the connected apps whose name matches the filter.
@@ -163,6 +156,15 @@ func (s *Server) broadcastHangup(ch *channel, cause int) bool {
 	if !bc.hungUp {
 		bc.hungUp = true
 		s.emitChan(ch, "ChannelHangupRequest", obj{{"cause", cause}}, nil, false)
+		// the next of the checks every 200 ms from the start (only that
+		// one is scheduled: one timer per hangup, not five per second)
+		elapsed := s.now().Sub(bc.start)
+		next := (elapsed/broadcastCheck + 1) * broadcastCheck
+		bc.checks = s.after(next-elapsed, func() {
+			if !ch.gone && bc.state == bcWaiting {
+				s.endBroadcast(ch, "TIMEOUT")
+			}
+		})
 	}
 	return true
 }

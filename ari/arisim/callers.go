@@ -25,7 +25,10 @@ type Caller struct {
 	// without a claim within Options.BroadcastTimeout the dialplan goes on
 	// (CallReport.Broadcast "TIMEOUT"). App is then not used.
 	Broadcast bool
-	Script    []Step // run in order once the controller answers
+	// BroadcastTimeout overrides Options.BroadcastTimeout for this call
+	// (as a dialplan may give each line its own window).
+	BroadcastTimeout time.Duration
+	Script           []Step // run in order once the controller answers
 }
 
 type stepKind int
@@ -110,6 +113,7 @@ type Call struct {
 	closed             bool
 	rep                CallReport
 	vars               map[string]string
+	bcTimeout          time.Duration // Caller.BroadcastTimeout
 }
 
 func (s *Server) newCall(caller *channel, steps []Step, tech, app string) *Call {
@@ -207,6 +211,7 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 		c1, c2 := s.localPair(cl.DNIS, context, "", "")
 		c := s.newCall(c1, slices.Clone(cl.Script), "Local", cl.App)
 		c1.call, c2.call = c, c
+		c.bcTimeout = cl.BroadcastTimeout
 		if cl.Broadcast {
 			// the call is the ;2 half's from the start: Done waits for
 			// it, not for the caller's half (17: it may be claimed after
