@@ -85,6 +85,7 @@ func (c *Controller) handleBroadcastEvent(typ string, data []byte) bool {
 	e, err := parseCallBroadcast(data)
 	if err != nil {
 		c.log.Warn().Str("event_type", typ).Err(err).Msg("dropping malformed broadcast event")
+		c.unknown.Add(1)
 		c.obs.UnknownEvent(typ)
 		return true
 	}
