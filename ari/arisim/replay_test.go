@@ -725,7 +725,9 @@ func timingSlack(d time.Duration) time.Duration {
 // against the recording: prompt lengths (PlaybackStarted → Continuing or
 // Finished done, unless the controller stopped it), the caller script
 // (answer → DTMF → DTMF, answer → caller hangup) and the originate timeout
-// (first event of the agent leg → ChannelDestroyed 19). Delays that depend
+// (first event of the agent leg → ChannelDestroyed 19), StasisBroadcast's
+// timeout and hang-up check (STASISSTATUS "" → TIMEOUT) and the Wait(1)
+// of [broadcast-in]. Delays that depend
 // on when the controller's requests arrive are not compared: they measure
 // the replay, not the simulator.
 func compareTiming(t *testing.T, label, key string, sums []string, rec, sim []time.Time, stopped map[string]bool) {
@@ -756,6 +758,12 @@ func compareTiming(t *testing.T, label, key string, sums []string, rec, sim []ti
 			return last("ChannelStateChange")
 		case strings.HasPrefix(sum, "ChannelDestroyed cause=19"):
 			return 0
+		case strings.HasPrefix(sum, "ChannelVarset variable=STASISSTATUS") && strings.Contains(sum, "value=TIMEOUT"):
+			// StasisBroadcast's timeout (15: 1999 ms) or its check that
+			// noticed a hangup (17: the next 200 ms step from its start)
+			return last("ChannelVarset variable=STASISSTATUS")
+		case strings.HasPrefix(sum, "ChannelDialplan dialplan_app=Hangup") && strings.Contains(sum, "dp=broadcast-in/"):
+			return last("ChannelDialplan dialplan_app=Wait") // Wait(1)
 		}
 		return -1
 	}
