@@ -97,6 +97,11 @@ type Options struct {
 	PromptDurations map[string]time.Duration
 	PlaybackMargin  time.Duration // default 2s
 	MaxPlayback     time.Duration // default 2m
+
+	// MaxCalls bounds the broadcast calls this controller claims: it claims
+	// a CallBroadcast only while it owns fewer calls (0 = no limit). Calls
+	// sent to the application directly (Stasis()) are not refused.
+	MaxCalls int
 }
 
 // Controller owns the connection to one Asterisk and every call in our
@@ -128,6 +133,8 @@ type Controller struct {
 	legs       map[string]*leg
 	playbacks  map[string]*call
 	tombstones map[string]time.Time
+	claims     map[string]bool // claims sent or won whose StasisStart has not come
+	restHTTP   *http.Client    // requests the library cannot make (POST /events/claim)
 }
 
 // NewController validates opts and builds the REST side of the native client.
@@ -138,6 +145,9 @@ func NewController(opts Options) (*Controller, error) {
 	}
 	if opts.Application == "" {
 		return nil, errors.New("ari: Application is required")
+	}
+	if opts.MaxCalls < 0 {
+		return nil, fmt.Errorf("ari: MaxCalls %d is negative", opts.MaxCalls)
 	}
 	if opts.Username == "" {
 		return nil, errors.New("ari: Username is required")
@@ -213,6 +223,8 @@ func NewController(opts Options) (*Controller, error) {
 		legs:       make(map[string]*leg),
 		playbacks:  make(map[string]*call),
 		tombstones: make(map[string]time.Time),
+		claims:     make(map[string]bool),
+		restHTTP:   &http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace},
 	}, nil
 }
 

@@ -260,6 +260,9 @@ func TestUnknownEventTypesAreDropped(t *testing.T) {
 	leakCheck(t)
 	out := make(chan outcome, 1)
 	hs := start(t, greeter(out, "sound:greeting"))
+	// CallBroadcast and CallClaimed are decoded by the controller itself
+	// (broadcast.go); without a channel they are malformed and dropped and
+	// counted the same way.
 	types := []string{"ApplicationRegistered", "ApplicationUnregistered", "CallBroadcast", "CallClaimed", "ChannelToneDetected", "ChannelTransfer", "RESTResponse"}
 	for _, typ := range types {
 		hs.sim.InjectRawEvent(testApp, []byte(`{"type":"`+typ+`","timestamp":"2026-11-27T12:00:00.000+0000","asterisk_id":"00:00:5e:00:53:01","application":"tenesa-ivr"}`))

@@ -50,6 +50,19 @@
 // not write a terminal record for such a call: the new owner adopts it and
 // writes the one record (router/flow does so).
 //
+// Several controllers on one Asterisk (broadcast.go, transcripts 14–19):
+// with its own application per controller and StasisBroadcast in the
+// dialplan, every controller gets a CallBroadcast (decoded here; v5.3.1 does
+// not know it) and claims the call with POST /events/claim while its gate is
+// open: Connected(), not draining, and fewer than Options.MaxCalls calls
+// owned or claimed (a claim in flight counts until its answer, so a burst
+// cannot overshoot). 204: StasisStart follows and the call runs as any
+// other; 409: another controller won (ClaimLost); 404: the broadcast was
+// over (timed out, or the winner's session already ended) (ClaimFailed).
+// ClaimObserver counts the results. A claim that wins after the caller hung
+// up gets StasisStart then StasisEnd at once: the handler's context ends
+// with ErrCallGone like any call that ends.
+//
 // The channel's control queue (transcript 20). Asterisk runs a channel's
 // commands one after the other, and a playback holds the queue until it
 // ends: answer, set variable and addChannel return only then (a 15 s prompt

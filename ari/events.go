@@ -190,6 +190,9 @@ func (c *Controller) handleMessage(data []byte) {
 	if e == nil {
 		var m cyari.Message
 		_ = json.Unmarshal(data, &m)
+		if c.handleBroadcastEvent(m.Type, data) {
+			return
+		}
 		if m.Type == "" {
 			m.Type = "<none>"
 		}
@@ -325,6 +328,7 @@ func (c *Controller) tombstoneLocked(id string) {
 func (c *Controller) onStasisStart(ev *cyari.StasisStart) {
 	id := ev.Channel.ID
 	c.mu.Lock()
+	delete(c.claims, id) // a claim we won: the call counts from now on
 	if l := c.legs[id]; l != nil {
 		c.mu.Unlock()
 		l.answer()

@@ -48,11 +48,12 @@ type testObserver struct {
 	ended        int
 	failed       map[string]int
 	dropped      int
+	claims       map[string]int // by ClaimResult
 	changed      chan struct{}
 }
 
 func newTestObserver() *testObserver {
-	return &testObserver{failed: map[string]int{}, changed: make(chan struct{}, 1)}
+	return &testObserver{failed: map[string]int{}, claims: map[string]int{}, changed: make(chan struct{}, 1)}
 }
 
 func (o *testObserver) update(f func()) {
@@ -88,6 +89,7 @@ func (o *testObserver) RequestFailed(op string, _ int) {
 	o.update(func() { o.failed[op]++ })
 }
 func (o *testObserver) EventDropped(string) { o.update(func() { o.dropped++ }) }
+func (o *testObserver) Claim(r string)      { o.update(func() { o.claims[r]++ }) }
 
 // waitFor blocks until cond (called under the observer's lock) holds.
 func (o *testObserver) waitFor(t *testing.T, what string, cond func(o *testObserver) bool) {

@@ -146,6 +146,13 @@ var statusRE = regexp.MustCompile(`Non-2XX response: (\d{3})`)
 // around an unexported type with Cause() but no Unwrap, so the last resort
 // is the message "Non-2XX response: 404 Not Found".
 func libraryStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	var se *statusError
+	if errors.As(err, &se) {
+		return se.code
+	}
 	for e := err; e != nil; {
 		if re, ok := e.(native.RequestError); ok {
 			return re.Code()

@@ -60,6 +60,24 @@ type ARI struct {
 	ReconnectMax   time.Duration `mapstructure:"reconnect_max"`
 	// ShutdownGrace is how long serve waits for calls in progress on SIGTERM.
 	ShutdownGrace time.Duration `mapstructure:"shutdown_grace"`
+	// Broadcast: several controllers share one Asterisk. This controller
+	// registers its own application <application>-<instance> (see
+	// ApplicationName) and claims the calls the dialplan offers with
+	// StasisBroadcast(<timeout>,^<application>-,<line>). Off: one
+	// controller, Stasis(<application>,<line>).
+	Broadcast bool `mapstructure:"broadcast"`
+	// MaxCalls: in broadcast mode, claim an offered call only while owning
+	// fewer calls than this (0 = no limit).
+	MaxCalls int `mapstructure:"max_calls"`
+}
+
+// ApplicationName is the Stasis application this controller registers:
+// ari.application, or <ari.application>-<instance> with ari.broadcast.
+func (c *Config) ApplicationName() string {
+	if c.ARI.Broadcast {
+		return c.ARI.Application + "-" + c.Instance
+	}
+	return c.ARI.Application
 }
 
 // Redis is the customer-data cache. Addr is one address or a comma-separated

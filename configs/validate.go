@@ -48,6 +48,11 @@ func (c *Config) Validate(file string, prompts PromptIDs) Problems {
 	v.check(c.ARI.ReconnectMax >= c.ARI.ReconnectMin, "ari.reconnect_max",
 		fmt.Sprintf("%s is shorter than ari.reconnect_min %s", c.ARI.ReconnectMax, c.ARI.ReconnectMin))
 	v.check(c.ARI.ShutdownGrace >= 0, "ari.shutdown_grace", "must not be negative")
+	v.check(c.ARI.MaxCalls >= 0, "ari.max_calls", fmt.Sprintf("%d is negative (0 means no limit)", c.ARI.MaxCalls))
+	if c.ARI.Broadcast {
+		v.check(c.Instance == "" || !strings.ContainsAny(c.Instance, ", /?&"), "instance",
+			fmt.Sprintf("%q cannot be part of the Stasis application name %q (ari.broadcast)", c.Instance, c.ApplicationName()))
+	}
 
 	addrs := c.Redis.Addrs()
 	v.check(len(addrs) > 0, "redis.addr", "must name at least one host:port")

@@ -105,3 +105,16 @@ func (m *Metrics) RequestDone(op string, d time.Duration) {
 	}
 	m.ariReqDuration.WithLabelValues(op).Observe(d.Seconds())
 }
+
+// claimResults is the closed set of ari.ClaimResult values (metrics does
+// not import ari); their series exist from the start at zero.
+var claimResults = []string{"won", "lost", "skipped", "failed"}
+
+// Claim counts what the controller did with a broadcast call; result is
+// one of ari's ClaimResult constants (won, lost, skipped, failed).
+func (m *Metrics) Claim(result string) {
+	if m == nil {
+		return
+	}
+	m.claims.WithLabelValues(result).Inc()
+}

@@ -40,6 +40,7 @@ type Metrics struct {
 	appReplaced    prometheus.Counter
 	eventsDropped  *prometheus.CounterVec
 	resynced       *prometheus.CounterVec
+	claims         *prometheus.CounterVec
 
 	// queues and agents (fed by the ACD and the hand-off)
 	queueEntered      *prometheus.CounterVec
@@ -116,6 +117,10 @@ func New(reg prometheus.Registerer, activeCalls func() float64) *Metrics {
 			"Call events dropped because a call's inbox was full, by type.", "type"),
 		resynced: f.counterVec("ari_resync_channels_total",
 			"Channels found by the resync after a (re)connect: adopted (new handler) or gone.", "result"),
+		claims: f.counterVec("ari_broadcast_claims_total",
+			"Broadcast calls (StasisBroadcast's CallBroadcast) by what this controller did: won (claimed, the call is ours), "+
+				"lost (409, another controller was first), skipped (not ready, draining or at ari.max_calls), "+
+				"failed (404: the broadcast was over, or no answer).", "result"),
 		records: f.counterVec("handling_records_total",
 			"Handling record writes to the records stream, by result: ok; error (a failed attempt, "+
 				"the record is kept and retried); dropped (write buffer full, the record is only in the log).", "result"),
@@ -148,6 +153,9 @@ func New(reg prometheus.Registerer, activeCalls func() float64) *Metrics {
 	reg.MustRegister(queueCollector{m})
 	m.config.Store(&Config{})
 	m.initClosedSets()
+	for _, r := range claimResults {
+		m.claims.WithLabelValues(r)
+	}
 	return m
 }
 

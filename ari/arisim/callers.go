@@ -17,9 +17,18 @@ type Caller struct {
 	// enters Stasis in state Ring) or "PJSIP" (one PJSIP/<Number> channel,
 	// shaped like transcript 01).
 	// An empty Number is "" for Local and "caller1" for PJSIP.
-	Tech   string
-	App    string // Stasis app, default "tenesa-ivr"
-	Script []Step // run in order once the controller answers
+	Tech string
+	App  string // Stasis app, default "tenesa-ivr"
+	// Broadcast places a Local call into [broadcast-in] instead:
+	// StasisBroadcast offers it to every connected app matching
+	// ^tenesa-ivr- (CallBroadcast), the first POST /events/claim wins, and
+	// without a claim within Options.BroadcastTimeout the dialplan goes on
+	// (CallReport.Broadcast "TIMEOUT"). App is then not used.
+	Broadcast bool
+	// BroadcastTimeout overrides Options.BroadcastTimeout for this call
+	// (as a dialplan may give each line its own window).
+	BroadcastTimeout time.Duration
+	Script           []Step // run in order once the controller answers
 }
 
 type stepKind int
@@ -79,6 +88,10 @@ type CallReport struct {
 	HungUpBy     string   // "caller", "controller" or "continue"
 	ContinuedTo  string   // "context,exten,priority" or "redirect:<endpoint>"
 	Vars         map[string]string
+	// ClaimedBy is the app whose claim won a broadcast call; Broadcast is
+	// its STASISSTATUS once the broadcast is over ("SUCCESS", "TIMEOUT",
+	// "FAILED"). Both "" for a call that was not broadcast.
+	ClaimedBy, Broadcast string
 }
 
 // Call is a placed inbound call.
@@ -100,6 +113,7 @@ type Call struct {
 	closed             bool
 	rep                CallReport
 	vars               map[string]string
+	bcTimeout          time.Duration // Caller.BroadcastTimeout
 }
 
 func (s *Server) newCall(caller *channel, steps []Step, tech, app string) *Call {
@@ -116,6 +130,23 @@ func (c *Call) ChannelID() string {
 		return c.stasis.id
 	}
 	return ""
+}
+
+// HangUp makes the caller give up now, whatever the script says, like the
+// rig's DELETE of the caller's ;1 half in transcript 17 (a Local call) or
+// the phone hanging up (PJSIP).
+func (c *Call) HangUp() {
+	c.s.lock()
+	defer c.s.unlock()
+	if c.caller == nil || c.caller.gone {
+		return
+	}
+	c.setHungUpBy("caller")
+	if c.tech == "Local" {
+		c.s.hangup(c.caller, byController, 16)
+		return
+	}
+	c.s.hangup(c.caller, byRemote, 16)
 }
 
 // Done is closed when the call's channel is gone.
@@ -173,9 +204,20 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 	s.log.Debug().Str("tech", cl.Tech).Str("number", cl.Number).Str("dnis", cl.DNIS).Str("app", cl.App).Msg("placing call")
 	switch strings.ToUpper(cl.Tech) {
 	case "LOCAL":
-		c1, c2 := s.localPair(cl.DNIS, "tenesa-in", "", "")
+		context := "tenesa-in"
+		if cl.Broadcast {
+			context = broadcastContext
+		}
+		c1, c2 := s.localPair(cl.DNIS, context, "", "")
 		c := s.newCall(c1, slices.Clone(cl.Script), "Local", cl.App)
 		c1.call, c2.call = c, c
+		c.bcTimeout = cl.BroadcastTimeout
+		if cl.Broadcast {
+			// the call is the ;2 half's from the start: Done waits for
+			// it, not for the caller's half (17: it may be claimed after
+			// the caller hung up)
+			c.stasis = c2
+		}
 		c1.caller, c1.connected, c2.caller, c2.connected = id, id, id, id
 		c1.dp.AppName, c1.dp.AppData = "AppDial2", "(Outgoing Line)"
 		s.emitChan(c1, "ChannelCreated", nil, nil, true)
@@ -185,7 +227,7 @@ func (s *Server) PlaceCall(cl Caller) (*Call, error) {
 			c1.inDialplan = true
 			s.runScript(c)
 		})
-		s.runContext(c2, "tenesa-in", cl.DNIS, 1)
+		s.runContext(c2, context, cl.DNIS, 1)
 		return c, nil
 	case "PJSIP":
 		if cl.Number == "" {

@@ -21,6 +21,23 @@ func (s *Server) lookupStasis(w http.ResponseWriter, id string) *channel {
 	return ch
 }
 
+// anyChanOp wraps a handler on any live channel, in Stasis or in the
+// dialplan: reading a variable works on a channel the dialplan runs again
+// after continue (transcript 16: 200 {"value":"SUCCESS"}).
+func (s *Server) anyChanOp(f func(w http.ResponseWriter, p *params, ch *channel, r *http.Request)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, _ := readParams(r)
+		s.lock()
+		defer s.unlock()
+		ch := s.channels[r.PathValue("id")]
+		if ch == nil {
+			writeMsg(w, http.StatusNotFound, "Channel not found")
+			return
+		}
+		f(w, p, ch, r)
+	}
+}
+
 // chanOp wraps a handler on a channel in Stasis.
 func (s *Server) chanOp(f func(w http.ResponseWriter, p *params, ch *channel, r *http.Request)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {

@@ -141,7 +141,7 @@ func (s *Server) originateLocal(o originateReq, res string) *channel {
 		context = "default"
 	}
 	switch context {
-	case "tenesa-in", "from-callers", "caller-sim", "agent-sim", "agent-noanswer", "after-continue":
+	case "tenesa-in", "from-callers", "caller-sim", "agent-sim", "agent-noanswer", "after-continue", broadcastContext:
 	default:
 		if _, ok := s.agents[o.endpoint]; !ok {
 			return nil
@@ -221,7 +221,9 @@ func (s *Server) runLocal(o originateReq, c1, c2 *channel, exten, context string
 		})
 		c1.beforeDestroy = append(c1.beforeDestroy, func() {
 			if c1.state != "Up" {
-				s.emitDial(c1, "", dialstring, true)
+				if !c1.dialShown {
+					s.emitDial(c1, "", dialstring, true)
+				}
 				s.emitDial(c1, "NOANSWER", dialstring, true)
 			}
 		})
@@ -246,6 +248,12 @@ func (s *Server) runLocal(o originateReq, c1, c2 *channel, exten, context string
 					s.hangup(c2, byRemote, 19)
 				}
 			})
+		}
+		if context == broadcastContext {
+			// the ;1 half dials at once (15); StasisBroadcast does not
+			// answer, so the rest waits for the end
+			s.emitDial(c1, "", dialstring, true)
+			c1.dialShown = true
 		}
 		s.runContext(c2, context, exten, 1)
 	}
@@ -275,6 +283,18 @@ func (s *Server) runContext(ch *channel, context, exten string, prio int) {
 			appName = ch.call.app
 		}
 		s.stasisFromDialplan(ch, appName, []string{exten})
+	case broadcastContext:
+		if prio <= 1 {
+			dev := ch.name
+			if i := strings.LastIndex(dev, "-"); i > 0 {
+				dev = dev[:i]
+			}
+			ch.device = dev
+			if ch.peer != nil {
+				ch.peer.device = dev
+			}
+		}
+		s.runBroadcastContext(ch, exten, prio)
 	case "caller-sim":
 		c := ch.call
 		if c == nil {

@@ -48,6 +48,16 @@
 //	[agent-sim]      Answer, Wait(30), Hangup              (Local/100N@agent-sim)
 //	[agent-noanswer] Ringing, Wait(120), Hangup            (never answers)
 //	[after-continue] NoOp, Playback(beep), Hangup
+//	[broadcast-in]   NoOp, StasisBroadcast(2000,^tenesa-ivr-,${EXTEN}), NoOp, Wait(1), Hangup
+//	                 (8001: args "8001:notify", notify_claimed=yes; Caller.Broadcast)
+//
+// StasisBroadcast (broadcast.go, transcripts 14–19) sends CallBroadcast to
+// every connected app matching the filter; POST /events/claim (channelId,
+// application, query or JSON body) answers 204 to the first claim, 409
+// while the winner's session lasts, 404 before/after the broadcast; the
+// winner gets StasisStart, CallClaimed goes to the matching apps when
+// notify_claimed is on; no claim within Options.BroadcastTimeout gives
+// STASISSTATUS=TIMEOUT and the dialplan continues.
 //
 // AddAgent overrides what an originated endpoint does (answer delay, never
 // answer, busy, hang up after a while); PJSIP endpoints must be added to be

@@ -61,6 +61,10 @@ type channel struct {
 	dial func(timeout time.Duration)
 	// device is the Local device name for DeviceStateChanged, if any.
 	device string
+	// bc is the channel's StasisBroadcast, if it ran one (broadcast.go).
+	bc *broadcast
+	// dialShown: the originate's Dial with an empty status was sent.
+	dialShown bool
 }
 
 func (c *channel) json() channelJSON {
@@ -171,10 +175,17 @@ func (s *Server) leaveStasis(ch *channel) {
 	}
 	app := ch.stasisApp
 	ch.stasisApp = ""
-	s.emitChan(ch, "StasisEnd", nil, nil, false)
+	if ch.bc != nil && ch.bc.state == bcClaimed {
+		// a claimed broadcast's session is the winner's alone (17: the
+		// subscribeAll observer sees neither StasisStart nor StasisEnd)
+		s.emitTo([]string{app}, "StasisEnd", nil, obj{{"channel", ch.json()}})
+	} else {
+		s.emitChan(ch, "StasisEnd", nil, nil, false)
+	}
 	if !ch.originated {
 		delete(ch.watchers, app)
 	}
+	s.broadcastSessionEnded(ch)
 }
 
 // Hangup kinds.
@@ -214,6 +225,9 @@ var rtpQoS = []kv{
 // for ChannelDestroyed (and for byRemote's ChannelHangupRequest).
 func (s *Server) hangup(ch *channel, kind, cause int) {
 	if ch.gone {
+		return
+	}
+	if kind != byDialplan && s.broadcastHangup(ch, cause) {
 		return
 	}
 	switch kind {
@@ -282,6 +296,7 @@ func (s *Server) teardown(ch *channel, cause int) {
 		return
 	}
 	switch {
+	case s.broadcastHangup(peer, 16):
 	case ch.silentPeer:
 		s.teardown(peer, cause)
 	case peer.stasisApp != "" || peer.inDialplan:

@@ -8,6 +8,7 @@ func (s *Server) routes() http.Handler {
 	h := func(pattern string, f http.HandlerFunc) { m.HandleFunc(pattern, f) }
 
 	h("GET /ari/events", s.handleEvents)
+	h("POST /ari/events/claim", s.handleClaim)
 
 	h("GET /ari/asterisk/info", s.handleInfo)
 	h("GET /ari/asterisk/ping", s.handlePing)
@@ -33,7 +34,7 @@ func (s *Server) routes() http.Handler {
 	h("POST /ari/channels/{id}/dtmf", s.chanOp(s.handleSendDTMF))
 	h("POST /ari/channels/{id}/snoop", s.chanOp(s.handleSnoop))
 	h("POST /ari/channels/{id}/snoop/{snoopId}", s.chanOp(s.handleSnoop))
-	h("GET /ari/channels/{id}/variable", s.chanOp(s.handleGetVar))
+	h("GET /ari/channels/{id}/variable", s.anyChanOp(s.handleGetVar))
 	h("POST /ari/channels/{id}/variable", s.chanOp(s.handleSetVar))
 	h("POST /ari/channels/{id}/continue", s.chanOp(s.handleContinue))
 	h("POST /ari/channels/{id}/redirect", s.chanOp(s.handleRedirect))

@@ -41,6 +41,9 @@ type Options struct {
 	// WebsocketQueue is the per-socket outbound queue length; a socket whose
 	// queue overflows is dropped. Default 4096.
 	WebsocketQueue int
+	// BroadcastTimeout is StasisBroadcast's timeout in [broadcast-in]
+	// (sim time). Default 2s, as recorded.
+	BroadcastTimeout time.Duration
 }
 
 // Server is one simulated Asterisk. All methods are goroutine-safe.

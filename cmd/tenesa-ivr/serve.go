@@ -125,7 +125,8 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		WebsocketURL:   websocketURL(cfg.ARI),
 		Username:       cfg.ARI.Username,
 		Password:       cfg.ARI.Password,
-		Application:    cfg.ARI.Application,
+		Application:    cfg.ApplicationName(),
+		MaxCalls:       cfg.ARI.MaxCalls,
 		RequestTimeout: cfg.ARI.RequestTimeout,
 		ReconnectMin:   cfg.ARI.ReconnectMin,
 		ReconnectMax:   cfg.ARI.ReconnectMax,
@@ -331,7 +332,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		}
 	}()
 
-	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ARI.Application).
+	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ApplicationName()).Bool("broadcast", cfg.ARI.Broadcast).
 		Str("instance", cfg.Instance).Int("lines", len(cfg.Lines)).Msg("tenesa-ivr serving")
 	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath, a.prompts) })
 	err = a.ctl.Run(runCtx, a.flow.Handle)
