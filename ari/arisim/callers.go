@@ -79,6 +79,10 @@ type CallReport struct {
 	HungUpBy     string   // "caller", "controller" or "continue"
 	ContinuedTo  string   // "context,exten,priority" or "redirect:<endpoint>"
 	Vars         map[string]string
+	// MusicOnHold: music on hold is on now (POST .../moh and not yet DELETE);
+	// MOHStarts: when each start came (sim time).
+	MusicOnHold bool
+	MOHStarts   []time.Time
 }
 
 // Call is a placed inbound call.
@@ -129,6 +133,7 @@ func (c *Call) Transcript() CallReport {
 	r.Heard = slices.Clone(c.rep.Heard)
 	r.BridgedWith = slices.Clone(c.rep.BridgedWith)
 	r.Vars = maps.Clone(c.vars)
+	r.MOHStarts = slices.Clone(c.rep.MOHStarts)
 	return r
 }
 

@@ -87,6 +87,7 @@ type Server struct {
 	staleDup bool
 
 	stalls         map[*stall]struct{}
+	failures       map[*failure]struct{}
 	bridgeAddDelay time.Duration
 
 	srv *http.Server
@@ -128,6 +129,7 @@ func New(opts Options) *Server {
 		agentLegs: map[string][]*AgentLeg{},
 		devices:   map[string]string{},
 		stalls:    map[*stall]struct{}{},
+		failures:  map[*failure]struct{}{},
 	}
 	s.epoch = s.clk.now().Unix()
 	s.handler = s.routes()

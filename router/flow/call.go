@@ -236,7 +236,9 @@ func (c *callFlow) finish() {
 	if c.noRecord {
 		return
 	}
-	f.Records.Submit(c.rec)
+	if rc, ok := f.Handoff.(RecordCompleter); !ok || !rc.Complete(c.rec, f.Records) {
+		f.Records.Submit(c.rec)
+	}
 	f.Metrics.CallOutcome(c.rec.Segment, string(c.rec.Outcome))
 	c.log.Info().Str("outcome", string(c.rec.Outcome)).Str("abandon_stage", string(c.rec.AbandonStage)).
 		Str("ivr_path", c.rec.IVRPath).Msg("call ended")

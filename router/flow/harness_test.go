@@ -182,6 +182,8 @@ type worldOpts struct {
 	// customers, if set, wraps the look-up port the flow uses; plans is the
 	// Holder the flow takes its plans from.
 	customers func(inner flow.Customers, plans *plan.Holder) flow.Customers
+	// handoff, if set, builds the flow's queueing side (default: DirectHandoff)
+	handoff func(w *world, log zerolog.Logger) flow.Handoff
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -298,6 +300,9 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		TeardownTimeout: o.teardown,
 		Log:             log,
 		Now:             func() time.Time { return time.Unix(0, clock.Load()) },
+	}
+	if o.handoff != nil {
+		w.flow.Handoff = o.handoff(w, log)
 	}
 	// Records go through the production writer; the test sees a record once
 	// its sink took it (and the stream, when the test has one, first).
