@@ -5,11 +5,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/tenesa-ivr/tenesa-ivr/ari"
 	"github.com/tenesa-ivr/tenesa-ivr/ari/arisim"
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/router"
@@ -366,5 +368,181 @@ func TestACDAnnouncementStoppedForTheAgent(t *testing.T) {
 	}
 	if !stopped {
 		t.Errorf("caller heard %+v: want the position announcement stopped for the agent", tr.Heard)
+	}
+}
+
+// controller is a second controller process: its own ARI connection (app),
+// acd Service (instance) and flow, on the same simulated PBX, Redis pool
+// and record writer.
+type controller struct {
+	svc  *acd.Service
+	h    *flow.ACDHandoff
+	ctl  *ari.Controller
+	stop func()
+}
+
+func (aw *acdWorld) startSecond(t *testing.T, instance, app string) *controller {
+	t.Helper()
+	st, err := acd.FromConfig(aw.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := testLog(t).With().Str("instance", instance).Logger()
+	svc, err := acd.New(acd.Options{Client: aw.rdb, KeyPrefix: aw.cfg.Redis.KeyPrefix, Pool: aw.cfg.ACD.Pool,
+		Instance: instance, Log: log}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, cancelACD := context.WithCancel(context.Background())
+	if err := svc.Start(actx); err != nil {
+		cancelACD()
+		t.Fatal(err)
+	}
+	c := &controller{svc: svc, h: flow.NewACDHandoff(svc, log)}
+	f := &flow.Flow{Instance: instance, Plans: aw.flow.Plans, Customers: aw.flow.Customers, Zones: aw.flow.Zones,
+		Handoff: c.h, Handover: aw.flow.Handover, Records: aw.flow.Records, Log: log, Now: aw.flow.Now}
+	opts := aw.ctlOpts
+	opts.Application, opts.Logger = app, log
+	ctl, err := ari.NewController(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ctl.Run(ctx, f.Handle) }()
+	c.ctl = ctl
+	var once sync.Once
+	c.stop = func() {
+		once.Do(func() {
+			cancel()
+			<-done
+			c.h.Close()
+			cancelACD()
+			svc.Wait()
+		})
+	}
+	t.Cleanup(c.stop)
+	waitUntil(t, "second controller connected", ctl.Connected)
+	return c
+}
+
+// TestACDReconnectWhileAgentRingsIsNotAnAnswer: the events socket drops
+// while the agent rings; after the reconnect, GET /applications lists the
+// ringing leg (it is subscribed to the app), which must not be taken for
+// answered: the caller is bridged when the agent really answers.
+func TestACDReconnectWhileAgentRingsIsNotAnAnswer(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{login: []string{"1001"}, tweak: func(cfg *configs.Config) {
+		cfg.ACD.QueueDefaults.RingTimeout = 300 * time.Second
+	}, agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: 150 * time.Second}}})
+	call := aw.place(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(250*time.Second), hangUp))
+	waitUntil(t, "agent ringing", func() bool { return len(aw.sim.AgentReport(ag1001)) == 1 })
+	aw.sim.DropWebSockets()
+	waitUntil(t, "controller reconnected", func() bool { return aw.sim.ActiveSockets("tenesa-ivr") == 1 })
+	r := aw.waitRecord(t, call.ChannelID())
+	leg := lastLeg(t, aw.sim, ag1001)
+	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1001" || !leg.Answered {
+		t.Fatalf("record: outcome %s agent %q (%s); leg %+v", r.Outcome, r.AgentID, r.FailReason, leg)
+	}
+	if r.AgentAnsweredAt == nil || r.WaitSeconds < 2.5 { // the agent answered after 150 s sim = 3 s
+		t.Errorf("answered %v after %v s: want the agent's real answer", r.AgentAnsweredAt, r.WaitSeconds)
+	}
+	if tr := call.Transcript(); len(tr.BridgedWith) == 0 {
+		t.Error("caller never bridged")
+	}
+}
+
+// TestACDAdoptedBridgedCallEndsWhenTheAgentHangsUp: the controller is
+// replaced while the caller talks to the agent; the new one adopts the
+// bridged call and, when the agent hangs up, hangs up the caller (nobody
+// is left alone in the bridge); one record, with the agent's wrap-up.
+func TestACDAdoptedBridgedCallEndsWhenTheAgentHangsUp(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{login: []string{"1001"},
+		agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: time.Second, HangupAfter: 100 * time.Second}}})
+	call := aw.place(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(time.Hour)))
+	waitUntil(t, "caller bridged", func() bool { return len(call.Transcript().BridgedWith) > 0 })
+	aw.startSecond(t, "ctl-b", "tenesa-ivr") // takes the app: the first controller is replaced
+	r := aw.waitRecord(t, call.ChannelID())
+	tr := call.Transcript()
+	if r.Outcome != router.OutcomeAgentAnswered || !r.Adopted || r.AgentID != "1001" || r.EndedBy != "agent" {
+		t.Fatalf("record: outcome %s adopted %v agent %q ended by %q", r.Outcome, r.Adopted, r.AgentID, r.EndedBy)
+	}
+	if tr.HungUpBy != "controller" {
+		t.Errorf("caller hung up by %q, want the controller once the agent left", tr.HungUpBy)
+	}
+	if r.WrapUpSeconds <= 0 {
+		t.Errorf("wrap-up %v", r.WrapUpSeconds)
+	}
+}
+
+// TestACDRestartedControllerResumesWaitingCalls: a controller goes away
+// with a caller waiting (replaced: no clean-up); another controller (its
+// own acd Service on the same Redis) adopts the caller, which keeps its
+// queue and place; the agent logged in meanwhile takes it.
+func TestACDRestartedControllerResumesWaitingCalls(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{})
+	call := aw.place(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(time.Minute), hangUp))
+	waitUntil(t, "call waiting in the acd", func() bool {
+		h, err := aw.svc.Handling(context.Background(), call.ChannelID())
+		return err == nil && h.Queue == "enterprise-care"
+	})
+	first, _ := aw.svc.Handling(context.Background(), call.ChannelID())
+	b := aw.startSecond(t, "ctl-b", "tenesa-ivr")
+	waitUntil(t, "call adopted by ctl-b", func() bool { return aw.ctl.Replaced() })
+	if err := b.svc.Login(context.Background(), "1001"); err != nil {
+		t.Fatal(err)
+	}
+	r := aw.waitRecord(t, call.ChannelID())
+	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1001" || !r.Adopted || r.Queue != "enterprise-care" {
+		t.Fatalf("record: outcome %s agent %q adopted %v queue %q (%s)", r.Outcome, r.AgentID, r.Adopted, r.Queue, r.FailReason)
+	}
+	if r.EnqueuedAt == nil || !r.EnqueuedAt.Equal(first.EnqueuedAt) {
+		t.Errorf("enqueued %v, first enqueued %v: the call must keep its place", r.EnqueuedAt, first.EnqueuedAt)
+	}
+}
+
+// TestACDTwoControllersNeverRingOneAgentTwice: two controllers (two ARI
+// apps on one simulated PBX, two acd Services on one Redis pool) take many
+// simultaneous calls for three agents; no agent is ever rung for two calls
+// at once, and every call has exactly one record.
+func TestACDTwoControllersNeverRingOneAgentTwice(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{login: []string{"1001", "1002"}, tweak: func(cfg *configs.Config) {
+		cfg.ACD.QueueDefaults.WrapUp = 50 * time.Millisecond
+		cfg.Agents = append(cfg.Agents, configs.Agent{ID: "1003", Name: "Agent 1003", Endpoint: "PJSIP/agent1003",
+			Role: "agent", Skills: []string{"segment:DES", "lang:id"}, Queues: []string{"enterprise-care"}, LoginAtStart: true})
+	}})
+	aw.sim.AddAgent(arisim.Agent{Endpoint: "PJSIP/agent1003", AnswerAfter: time.Second, HangupAfter: 5 * time.Second})
+	for _, ep := range []string{ag1001, ag1002} {
+		aw.sim.AddAgent(arisim.Agent{Endpoint: ep, AnswerAfter: time.Second, HangupAfter: 5 * time.Second})
+	}
+	aw.startSecond(t, "ctl-b", "tenesa-b")
+	const n = 12
+	var calls []*arisim.Call
+	for i := range n {
+		app := "tenesa-ivr"
+		if i%2 == 1 {
+			app = "tenesa-b"
+		}
+		c := toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(time.Hour))
+		c.App = app
+		call, err := aw.sim.PlaceCall(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls = append(calls, call)
+	}
+	for _, c := range calls {
+		waitUntil(t, "call in Stasis", func() bool { return c.ChannelID() != "" })
+		r := aw.waitRecord(t, c.ChannelID())
+		if r.Outcome != router.OutcomeAgentAnswered {
+			t.Errorf("call %s: outcome %s (%s)", r.CallID, r.Outcome, r.FailReason)
+		}
+	}
+	for _, ep := range []string{ag1001, ag1002, "PJSIP/agent1003"} {
+		legs := aw.sim.AgentReport(ep)
+		for i := 1; i < len(legs); i++ {
+			if legs[i].Originated.Before(legs[i-1].Ended) {
+				t.Errorf("%s rung for a second call at %v while its previous leg lasted until %v", ep, legs[i].Originated, legs[i-1].Ended)
+			}
+		}
 	}
 }
