@@ -118,7 +118,9 @@ type Controller struct {
 
 	handler Handler
 	wg      sync.WaitGroup // call goroutines, resyncs, drain continues
-	reqWG   sync.WaitGroup // request helper goroutines (Controller.do)
+	// presence follows the agents' endpoints (WatchEndpoints).
+	presence *presence
+	reqWG    sync.WaitGroup // request helper goroutines (Controller.do)
 
 	mu         sync.Mutex
 	stopped    bool // Run is ending: no new calls or tracked goroutines
@@ -213,6 +215,7 @@ func NewController(opts Options) (*Controller, error) {
 		legs:       make(map[string]*leg),
 		playbacks:  make(map[string]*call),
 		tombstones: make(map[string]time.Time),
+		presence:   newPresence(),
 	}, nil
 }
 
@@ -239,6 +242,7 @@ func (c *Controller) Run(ctx context.Context, h Handler) (err error) {
 	defer c.wsHTTP.CloseIdleConnections()
 	defer func() {
 		c.shutdown()
+		c.presence.close()
 		if c.replaced.Load() {
 			err = fmt.Errorf("ari: application %q: %w", c.opts.Application, ErrReplaced)
 		}

@@ -83,7 +83,7 @@ func newACDWorld(t *testing.T, o acdOpts) *acdWorld {
 		aw.svc, aw.h = svc, flow.NewACDHandoff(svc, log)
 		stop = func() { aw.h.Close(); cancel(); svc.Wait() }
 		return aw.h
-	}})
+	}, beforeRun: func(ctl *ari.Controller) { watchAgents(ctl, aw.svc, testLog(t)) }})
 	aw.world = w
 	for _, ep := range []string{ag1001, ag1002, ag1004} {
 		w.sim.AddAgent(arisim.Agent{Endpoint: ep, AnswerAfter: time.Second})
@@ -545,4 +545,36 @@ func TestACDTwoControllersNeverRingOneAgentTwice(t *testing.T) {
 			}
 		}
 	}
+}
+
+// watchAgents feeds the acd the state of the agents' endpoints, as serve
+// does.
+func watchAgents(ctl *ari.Controller, svc *acd.Service, log zerolog.Logger) {
+	var eps []string
+	for _, a := range svc.Settings().Agents {
+		eps = append(eps, a.Endpoint)
+	}
+	ctl.WatchEndpoints(eps, func(ep string, online bool) {
+		if err := svc.EndpointState(context.Background(), ep, online); err != nil {
+			log.Warn().Err(err).Str("endpoint", ep).Msg("presence not recorded")
+		}
+	})
+}
+
+// TestACDEndpointOfflineMakesAgentUnavailable: an available agent's
+// endpoint goes offline (EndpointStateChange): the agent is never offered
+// the call, the other agent takes it; back online, it takes calls again.
+func TestACDEndpointOfflineMakesAgentUnavailable(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{login: []string{"1001", "1002"}})
+	aw.sim.SetEndpointOnline(ag1001, false)
+	waitUntil(t, "1001 offline in the acd", func() bool { return aw.agentState(t, "1001").Offline })
+	if st := aw.agentState(t, "1001"); st.State != acd.Available || st.CanTakeCalls() {
+		t.Fatalf("1001: %+v, want available but not taking calls", st)
+	}
+	r, _ := aw.call(t, toAgent(talk...))
+	if r.AgentID != "1002" || len(aw.sim.AgentReport(ag1001)) != 0 {
+		t.Fatalf("call went to %q; 1001 rang %d times", r.AgentID, len(aw.sim.AgentReport(ag1001)))
+	}
+	aw.sim.SetEndpointOnline(ag1001, true)
+	waitUntil(t, "1001 online again", func() bool { return !aw.agentState(t, "1001").Offline })
 }
