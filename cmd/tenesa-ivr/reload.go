@@ -28,6 +28,10 @@ type reloader struct {
 	log     zerolog.Logger
 	// onChange, if set, gets every new Plan whose version differs.
 	onChange func(*plan.Plan)
+	// acd, if set, compiles the acd's part of a new configuration (queues,
+	// agents, escalation) before anything is swapped; apply swaps it in
+	// with the Plan. An error refuses the whole reload.
+	acd func(*configs.Config) (apply func(), err error)
 
 	mu sync.Mutex // one reload at a time
 }
@@ -39,7 +43,7 @@ func (r *reloader) reload(reason string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.plans.Load()
-	p, err := r.compile()
+	p, applyACD, err := r.compile()
 	if err != nil {
 		ev := r.log.Error().Str("reason", reason).Str("version", old.Version)
 		var ps configs.Problems
@@ -60,6 +64,9 @@ func (r *reloader) reload(reason string) error {
 		return nil
 	}
 	r.plans.Swap(p)
+	if applyACD != nil {
+		applyACD()
+	}
 	r.log.Info().Str("reason", reason).Str("version", p.Version).Str("previous_version", old.Version).
 		Int("menus", len(p.Menus)).Msg("config reloaded")
 	if r.onChange != nil {
@@ -68,15 +75,25 @@ func (r *reloader) reload(reason string) error {
 	return nil
 }
 
-func (r *reloader) compile() (*plan.Plan, error) {
+func (r *reloader) compile() (*plan.Plan, func(), error) {
 	cfg, err := r.load()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cfg == nil {
-		return nil, errors.New("config reload: the loader returned no configuration")
+		return nil, nil, errors.New("config reload: the loader returned no configuration")
 	}
-	return plan.Compile(cfg, r.prompts)
+	p, err := plan.Compile(cfg, r.prompts)
+	if err != nil {
+		return nil, nil, err
+	}
+	var apply func()
+	if r.acd != nil {
+		if apply, err = r.acd(cfg); err != nil {
+			return nil, nil, err
+		}
+	}
+	return p, apply, nil
 }
 
 // settle is how long file events must stop before a reload: editors and

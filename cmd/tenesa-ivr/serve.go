@@ -87,6 +87,7 @@ type controllerApp struct {
 	resolver *segmentation.Resolver
 	plans    *plan.Holder
 	flow     *flow.Flow
+	queue    *queueing // nil with no agents (DirectHandoff)
 	records  *router.RecordWriter
 	handover router.RedisHandover
 }
@@ -213,6 +214,9 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 	}()
 	r := &reloader{plans: a.plans, load: load, prompts: a.prompts,
 		log: a.log.With().Str("component", "config").Logger()}
+	if a.queue != nil {
+		r.acd = a.queue.reloadACD(ctx, a)
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -258,6 +262,13 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 	// stopped after the controller (its calls submit their records), before Redis closes
 	stopRecords := a.runRecords()
 	defer stopRecords()
+	// the acd and its hand-off: stopped after the controller (calls report
+	// their ends), before the records (records waiting for a wrap-up are
+	// written)
+	if a.queue, err = a.startQueueing(ctx); err != nil {
+		return err
+	}
+	defer a.queue.close()
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()

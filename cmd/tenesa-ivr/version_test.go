@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 )
 
 func TestVersionComesFromLdflagsElseBuildInfo(t *testing.T) {
@@ -59,7 +59,7 @@ func TestServeHelpNamesEnvEndpointsAndSignals(t *testing.T) {
 	if code := run([]string{"serve", "--help"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d; stderr: %s", code, errb.String())
 	}
-	cfg, err := configs.Load("")
+	cfg, err := manifest.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
