@@ -47,6 +47,12 @@ func (a *controllerApp) startQueueing(ctx context.Context) (*queueing, error) {
 		return nil, fmt.Errorf("acd: %w", err)
 	}
 	q := &queueing{svc: svc, h: flow.NewACDHandoff(svc, a.log.With().Str("component", "router").Logger())}
+	// The queue figures (entered, answered, abandoned, overflowed, talk,
+	// wrap-up, dispositions) are counted when the controller's metrics
+	// have them.
+	if qm, ok := any(a.metrics).(flow.QueueMetrics); ok {
+		q.h.Metrics = qm
+	}
 	q.stop = func() { q.h.Close(); cancel(); svc.Wait() }
 	a.flow.Handoff = q.h
 	watchEndpoints(a, svc)

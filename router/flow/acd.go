@@ -39,6 +39,8 @@ const (
 type ACDHandoff struct {
 	acd *acd.Service
 	log zerolog.Logger
+	// Metrics counts the queue facts where they happen (nil: none).
+	Metrics QueueMetrics
 	// MOHClass is the music-on-hold class (default "default").
 	MOHClass string
 	// RecordWait bounds how long a record waits beyond the wrap-up time
@@ -49,6 +51,37 @@ type ACDHandoff struct {
 	closed bool
 	stop   chan struct{}
 	wg     sync.WaitGroup
+}
+
+// QueueMetrics is what the hand-off counts: a call entering a queue,
+// answered, abandoned or overflowing after its wait, the talk and wrap-up
+// times, and whether the agent recorded a disposition (metrics.Metrics's
+// queue figures).
+type QueueMetrics interface {
+	QueueEntered(queue string)
+	QueueAnswered(queue string, wait time.Duration)
+	QueueAbandoned(queue string, wait time.Duration)
+	QueueOverflowed(queue string, wait time.Duration)
+	Talk(queue string, d time.Duration)
+	WrapUp(queue string, d time.Duration)
+	Disposition(recorded, furtherHelp, closing bool)
+}
+
+type noMetrics struct{}
+
+func (noMetrics) QueueEntered(string)                   {}
+func (noMetrics) QueueAnswered(string, time.Duration)   {}
+func (noMetrics) QueueAbandoned(string, time.Duration)  {}
+func (noMetrics) QueueOverflowed(string, time.Duration) {}
+func (noMetrics) Talk(string, time.Duration)            {}
+func (noMetrics) WrapUp(string, time.Duration)          {}
+func (noMetrics) Disposition(bool, bool, bool)          {}
+
+func (h *ACDHandoff) metrics() QueueMetrics {
+	if h.Metrics == nil {
+		return noMetrics{}
+	}
+	return h.Metrics
 }
 
 // NewACDHandoff builds the hand-off over a started acd Service.
@@ -104,6 +137,7 @@ func (h *ACDHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan, r
 	}
 	wt.w = w
 	defer w.Close()
+	h.metrics().QueueEntered(req.Queue)
 	return wt.run()
 }
 
@@ -166,7 +200,9 @@ func (wt *waiting) left() HandoffResult {
 	if err := wt.h.acd.Abandoned(ctx, wt.call.ID()); err != nil {
 		wt.log.Warn().Err(err).Msg("acd: abandon not reported")
 	}
-	return wt.end(router.OutcomeAbandonedQueue, "")
+	res := wt.end(router.OutcomeAbandonedQueue, "")
+	wt.h.metrics().QueueAbandoned(wt.queue, res.Wait)
+	return res
 }
 
 func (wt *waiting) startMOH() bool {
@@ -327,6 +363,10 @@ func (wt *waiting) moved(m *acd.Escalation) bool {
 	if m == nil {
 		return true
 	}
+	if m.Reason == acd.EscalationMaxWait {
+		wt.h.metrics().QueueOverflowed(m.From, time.Since(wt.res.EnqueuedAt))
+	}
+	wt.h.metrics().QueueEntered(m.To)
 	wt.queue = m.To
 	wt.log = wt.log.With().Str("queue", m.To).Logger()
 	wt.log.Info().Str("from", m.From).Str("reason", string(m.Reason)).Msg("call moved to another queue")
@@ -516,6 +556,7 @@ func (wt *waiting) connect(r *ringing, agent string, l ari.Leg) (res HandoffResu
 	now := time.Now()
 	wt.res.AgentID, wt.res.AgentAnsweredAt = agent, now
 	wt.res.Wait = now.Sub(wt.res.EnqueuedAt)
+	wt.h.metrics().QueueAnswered(wt.queue, wt.res.Wait)
 	wt.log.Info().Str("agent_id", agent).Str("bridge_id", b.ID()).Msg("caller talking to agent")
 	return wt.talk(agent, l, b)
 }
@@ -540,6 +581,7 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			wt.log.Warn().Err(err).Msg("acd: end of call not reported")
 		}
 		wt.res.Talk = time.Since(wt.res.AgentAnsweredAt)
+		wt.h.metrics().Talk(wt.queue, wt.res.Talk)
 	}
 	for {
 		select {
@@ -632,6 +674,12 @@ func (h *ACDHandoff) complete(rec *router.Record) {
 	}
 	if hd.AgentID != "" && !hd.WrapUpDone && !hd.EndedAt.IsZero() {
 		hd = h.waitWrapUp(ctx, rec.CallID, hd)
+	}
+	if hd.WrapUpDone && hd.AgentID != "" {
+		m := h.metrics()
+		m.WrapUp(hd.Queue, hd.WrapUp)
+		d := hd.Disposition
+		m.Disposition(d != nil, d != nil && d.FurtherHelpOffered, d != nil && d.StandardClosing)
 	}
 	fill(rec, hd)
 }

@@ -2,6 +2,7 @@ package flow_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -39,6 +40,7 @@ type acdOpts struct {
 	agents    []arisim.Agent // how the endpoints behave (default: answer after 1 s)
 	tweak     func(*configs.Config)
 	timeScale float64
+	metrics   flow.QueueMetrics
 }
 
 func testAgents(login []string) []configs.Agent {
@@ -81,6 +83,7 @@ func newACDWorld(t *testing.T, o acdOpts) *acdWorld {
 			t.Fatal(err)
 		}
 		aw.svc, aw.h = svc, flow.NewACDHandoff(svc, log)
+		aw.h.Metrics = o.metrics
 		stop = func() { aw.h.Close(); cancel(); svc.Wait() }
 		return aw.h
 	}, beforeRun: func(ctl *ari.Controller) { watchAgents(ctl, aw.svc, testLog(t)) }})
@@ -577,4 +580,48 @@ func TestACDEndpointOfflineMakesAgentUnavailable(t *testing.T) {
 	}
 	aw.sim.SetEndpointOnline(ag1001, true)
 	waitUntil(t, "1001 online again", func() bool { return !aw.agentState(t, "1001").Offline })
+}
+
+// queueCounts is a flow.QueueMetrics that remembers what it was told.
+type queueCounts struct {
+	mu     sync.Mutex
+	events []string
+}
+
+func (q *queueCounts) add(s string) { q.mu.Lock(); q.events = append(q.events, s); q.mu.Unlock() }
+
+func (q *queueCounts) QueueEntered(queue string)                     { q.add("entered " + queue) }
+func (q *queueCounts) QueueAnswered(queue string, _ time.Duration)   { q.add("answered " + queue) }
+func (q *queueCounts) QueueAbandoned(queue string, _ time.Duration)  { q.add("abandoned " + queue) }
+func (q *queueCounts) QueueOverflowed(queue string, _ time.Duration) { q.add("overflowed " + queue) }
+func (q *queueCounts) Talk(queue string, _ time.Duration)            { q.add("talk " + queue) }
+func (q *queueCounts) WrapUp(queue string, _ time.Duration)          { q.add("wrap_up " + queue) }
+func (q *queueCounts) Disposition(recorded, furtherHelp, closing bool) {
+	q.add(fmt.Sprintf("disposition recorded=%v help=%v closing=%v", recorded, furtherHelp, closing))
+}
+
+// TestACDQueueMetricsCountedWhereFactsHappen: an answered call is counted
+// entering its queue, answered, its talk, its agent's wrap-up and the
+// disposition (here missing); an abandoned one is counted abandoned.
+func TestACDQueueMetricsCountedWhereFactsHappen(t *testing.T) {
+	m := &queueCounts{}
+	aw := newACDWorld(t, acdOpts{login: []string{"1001"}, metrics: m})
+	aw.call(t, toAgent(talk...))
+	m.mu.Lock()
+	got := strings.Join(m.events, "; ")
+	m.mu.Unlock()
+	want := "entered enterprise-care; answered enterprise-care; talk enterprise-care; wrap_up enterprise-care; " +
+		"disposition recorded=false help=false closing=false"
+	if got != want {
+		t.Errorf("counted %q\nwant    %q", got, want)
+	}
+	if err := aw.svc.Logout(context.Background(), "1001"); err != nil {
+		t.Fatal(err)
+	}
+	aw.call(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(10*time.Second), hangUp))
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if last := m.events[len(m.events)-1]; last != "abandoned enterprise-care" {
+		t.Errorf("last counted %q, want the abandon", last)
+	}
 }
