@@ -513,9 +513,9 @@ func TestACDTwoControllersNeverRingOneAgentTwice(t *testing.T) {
 		cfg.Agents = append(cfg.Agents, configs.Agent{ID: "1003", Name: "Agent 1003", Endpoint: "PJSIP/agent1003",
 			Role: "agent", Skills: []string{"segment:DES", "lang:id"}, Queues: []string{"enterprise-care"}, LoginAtStart: true})
 	}})
-	aw.sim.AddAgent(arisim.Agent{Endpoint: "PJSIP/agent1003", AnswerAfter: time.Second, HangupAfter: 5 * time.Second})
+	aw.sim.AddAgent(arisim.Agent{Endpoint: "PJSIP/agent1003", AnswerAfter: time.Second, HangupAfter: 30 * time.Second})
 	for _, ep := range []string{ag1001, ag1002} {
-		aw.sim.AddAgent(arisim.Agent{Endpoint: ep, AnswerAfter: time.Second, HangupAfter: 5 * time.Second})
+		aw.sim.AddAgent(arisim.Agent{Endpoint: ep, AnswerAfter: time.Second, HangupAfter: 30 * time.Second})
 	}
 	aw.startSecond(t, "ctl-b", "tenesa-b")
 	const n = 12
