@@ -625,3 +625,24 @@ func TestACDQueueMetricsCountedWhereFactsHappen(t *testing.T) {
 		t.Errorf("last counted %q, want the abandon", last)
 	}
 }
+
+// TestACDRingAllFirstAnswerWins: a ring_all queue rings every available
+// agent; the first to answer is bridged, the others' legs are hung up and
+// they stay available (not paused).
+func TestACDRingAllFirstAnswerWins(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{login: []string{"1001", "1002"}, tweak: func(cfg *configs.Config) {
+		q := cfg.Routing.Queues["enterprise-care"]
+		q.Strategy = "ring_all"
+		cfg.Routing.Queues["enterprise-care"] = q
+	}, agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: 10 * time.Second}, {Endpoint: ag1002, AnswerAfter: time.Second}}})
+	r, tr := aw.call(t, toAgent(talk...))
+	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1002" || len(tr.BridgedWith) == 0 {
+		t.Fatalf("record: outcome %s agent %q; bridged %v", r.Outcome, r.AgentID, tr.BridgedWith)
+	}
+	if leg := lastLeg(t, aw.sim, ag1001); leg.Answered || leg.HungUpBy != "controller" {
+		t.Errorf("1001's leg %+v: want rung, then hung up by the controller", leg)
+	}
+	if st := aw.agentState(t, "1001"); st.State != acd.Available {
+		t.Errorf("1001 is %s (%s), want available", st.State, st.Reason)
+	}
+}
