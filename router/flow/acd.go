@@ -191,14 +191,19 @@ func (wt *waiting) bg() (context.Context, context.CancelFunc) {
 func (wt *waiting) left() HandoffResult {
 	ctx, cancel := wt.bg()
 	defer cancel()
-	if errors.Is(context.Cause(wt.ctx), ari.ErrShutdown) || errors.Is(context.Cause(wt.ctx), ari.ErrReplaced) {
+	if errors.Is(context.Cause(wt.ctx), ari.ErrReplaced) {
 		// The call stays queued in Redis: the controller that adopts the
-		// caller takes its place back (Resume). Its offers are set aside
-		// meanwhile.
-		return wt.end(router.OutcomeFailed, "controller stopping: call left in its queue for the adopter")
+		// caller takes its place back (Resume); its offers are set aside
+		// meanwhile. That controller writes the record.
+		return wt.end(router.OutcomeFailed, "application replaced: call left in its queue for the adopter")
 	}
 	if err := wt.h.acd.Abandoned(ctx, wt.call.ID()); err != nil {
 		wt.log.Warn().Err(err).Msg("acd: abandon not reported")
+	}
+	if errors.Is(context.Cause(wt.ctx), ari.ErrShutdown) {
+		// The controller's clean-up gives the caller to the dialplan's
+		// fallback queue: out of ours.
+		return wt.end(router.OutcomeFailed, "controller stopping: caller continued in the dialplan")
 	}
 	res := wt.end(router.OutcomeAbandonedQueue, "")
 	wt.h.metrics().QueueAbandoned(wt.queue, res.Wait)

@@ -489,7 +489,13 @@ func TestACDRestartedControllerResumesWaitingCalls(t *testing.T) {
 		return err == nil && h.Queue == "enterprise-care"
 	})
 	first, _ := aw.svc.Handling(context.Background(), call.ChannelID())
+	if err := aw.svc.Login(context.Background(), "1004"); err != nil { // not of this queue
+		t.Fatal(err)
+	}
 	b := aw.startSecond(t, "ctl-b", "tenesa-ivr")
+	if st, err := b.svc.Agent(context.Background(), "1004"); err != nil || st.State != acd.Available {
+		t.Fatalf("1004 after the restart: %+v, %v: want still logged in", st, err)
+	}
 	waitUntil(t, "call adopted by ctl-b", func() bool { return aw.ctl.Replaced() })
 	if err := b.svc.Login(context.Background(), "1001"); err != nil {
 		t.Fatal(err)
@@ -644,5 +650,28 @@ func TestACDRingAllFirstAnswerWins(t *testing.T) {
 	}
 	if st := aw.agentState(t, "1001"); st.State != acd.Available {
 		t.Errorf("1001 is %s (%s), want available", st.State, st.Reason)
+	}
+}
+
+// TestACDShutdownTakesWaitingCallerOutOfTheQueue: a controller stopping
+// gives a caller still waiting to the dialplan's fallback queue; the acd
+// no longer offers that call to anyone, and the record says why.
+func TestACDShutdownTakesWaitingCallerOutOfTheQueue(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{})
+	call := aw.place(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(time.Minute), hangUp))
+	waitUntil(t, "call waiting in the acd", func() bool {
+		h, err := aw.svc.Handling(context.Background(), call.ChannelID())
+		return err == nil && h.Queue == "enterprise-care"
+	})
+	aw.stopController()
+	r := aw.waitRecord(t, call.ChannelID())
+	if r.Outcome != router.OutcomeFailed || !strings.Contains(r.FailReason, "dialplan") {
+		t.Errorf("record: outcome %s (%s)", r.Outcome, r.FailReason)
+	}
+	if tr := call.Transcript(); tr.ContinuedTo == "" {
+		t.Error("caller not continued in the dialplan")
+	}
+	if h, err := aw.svc.Handling(context.Background(), call.ChannelID()); err != nil || !h.Abandoned {
+		t.Errorf("acd handling %+v, %v: want out of the queue", h, err)
 	}
 }
