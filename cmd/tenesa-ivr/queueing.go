@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rs/zerolog"
+
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router/acd"
@@ -17,6 +19,8 @@ type queueing struct {
 	svc  *acd.Service
 	h    *flow.ACDHandoff
 	stop func()
+	// rewatch follows the endpoints of the current agents (after a reload)
+	rewatch func()
 }
 
 // startQueueing starts the acd and makes it the flow's queueing side, with
@@ -55,7 +59,8 @@ func (a *controllerApp) startQueueing(ctx context.Context) (*queueing, error) {
 	}
 	q.stop = func() { q.h.Close(); cancel(); svc.Wait() }
 	a.flow.Handoff = q.h
-	watchEndpoints(a, svc)
+	q.rewatch = func() { watchEndpoints(a, svc) }
+	q.rewatch()
 	return q, nil
 }
 
@@ -80,7 +85,7 @@ func watchEndpoints(a *controllerApp, svc *acd.Service) {
 
 // reloadACD compiles the acd settings of a reloaded configuration; apply
 // swaps them in (with the Plan) and creates or updates its agents.
-func (q *queueing) reloadACD(ctx context.Context, a *controllerApp) func(*configs.Config) (func(), error) {
+func (q *queueing) reloadACD(ctx context.Context, log zerolog.Logger) func(*configs.Config) (func(), error) {
 	return func(cfg *configs.Config) (func(), error) {
 		st, err := acd.FromConfig(cfg)
 		if err != nil {
@@ -88,10 +93,12 @@ func (q *queueing) reloadACD(ctx context.Context, a *controllerApp) func(*config
 		}
 		return func() {
 			if err := q.svc.Reload(ctx, st); err != nil {
-				a.log.Error().Err(err).Msg("acd settings not reloaded")
+				log.Error().Err(err).Msg("acd settings not reloaded")
 				return
 			}
-			watchEndpoints(a, q.svc)
+			if q.rewatch != nil {
+				q.rewatch()
+			}
 		}, nil
 	}
 }

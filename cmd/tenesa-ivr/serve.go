@@ -215,7 +215,7 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 	r := &reloader{plans: a.plans, load: load, prompts: a.prompts,
 		log: a.log.With().Str("component", "config").Logger()}
 	if a.queue != nil {
-		r.acd = a.queue.reloadACD(ctx, a)
+		r.acd = a.queue.reloadACD(ctx, a.log)
 	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
