@@ -62,9 +62,14 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 		escJSON = string(b)
 	}
 	w := s.register(e.CallID)
+	w.order.Lock() // a repeat caller's move notice comes before its first offer
 	r, err := s.run(ctx, enqueue, e.CallID, queue, prio, score(prio, enq), strings.Join(skills, ","), s.instance,
 		ms(enq), q.RingTimeout.Milliseconds(), q.WrapUp.Milliseconds(), maxWaitAt, string(e.ScreenPop),
 		e.ServiceID, escJSON, e.Queue)
+	if err == nil && str(r, 0) == "new" && esc != nil {
+		w.push(Notice{Kind: NoticeMoved, CallID: e.CallID, Move: esc})
+	}
+	w.order.Unlock()
 	if err != nil {
 		w.Close()
 		return nil, err
@@ -82,7 +87,6 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 			s.log.Info().Str("call_id", e.CallID).Str("queue", queue).Str("from", e.Queue).
 				Str("reason", string(esc.Reason)).Msg("acd: repeat caller to the team leader queue")
 			s.emit(Event{Type: EventEscalation, CallID: e.CallID, Queue: queue, Escalation: esc, ScreenPop: e.ScreenPop})
-			w.notices <- Notice{Kind: NoticeMoved, CallID: e.CallID, Move: esc}
 		}
 	}
 	s.poke() // the max-wait timer

@@ -16,7 +16,7 @@ func (s *Service) run(ctx context.Context, sc *redis.Script, args ...any) ([]any
 	argv := make([]any, 0, 2+len(args))
 	argv = append(argv, s.k.base, ms(s.clock.Now()))
 	argv = append(argv, args...)
-	return sc.Run(ctx, s.rdb, []string{s.k.agents()}, argv...).Slice()
+	return sc.Run(ctx, s.rdb, []string{s.k.agents(), s.k.lease(s.instance)}, argv...).Slice()
 }
 
 // reply helpers: script replies are arrays of strings, integers and arrays.
@@ -55,31 +55,35 @@ func strs(r []any, i int) []string {
 	return out
 }
 
-// offerFrom decodes a script's offer ({cid, owner, queue, ring ms, pop, id,
-// name, endpoint, ...}); ok is false for {}.
-func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, ok bool) {
-	if len(r) < 5 {
-		return Offer{}, "", nil, false
+// offerFrom decodes a script's offer ({cid, owner, queue, ring ms, pop,
+// published, id, name, endpoint, ...}); ok is false for {}. published: the
+// script already sent the notice to the owner (another controller).
+func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, published, ok bool) {
+	if len(r) < 6 {
+		return Offer{}, "", nil, false, false
 	}
 	o = Offer{CallID: str(r, 0), Queue: str(r, 2), RingTimeout: time.Duration(num(r, 3)) * time.Millisecond}
-	for i := 5; i+2 < len(r); i += 3 {
+	for i := 6; i+2 < len(r); i += 3 {
 		o.Agents = append(o.Agents, OfferedAgent{ID: str(r, i), Name: str(r, i+1), Endpoint: str(r, i+2)})
 	}
 	if p := str(r, 4); p != "" {
 		pop = json.RawMessage(p)
 	}
-	return o, str(r, 1), pop, true
+	return o, str(r, 1), pop, str(r, 5) == "1", true
 }
 
-// deliver hands a reserved offer to the call's owner and tells the agents.
+// deliver hands a reserved offer to the call's owner (unless the script
+// published it already) and tells the agents.
 func (s *Service) deliver(ctx context.Context, reply []any, start time.Time) {
-	o, owner, pop, ok := offerFrom(reply)
+	o, owner, pop, published, ok := offerFrom(reply)
 	if !ok {
 		return
 	}
-	if err := s.send(ctx, owner, Notice{Kind: NoticeOffer, CallID: o.CallID, Offer: &o}); err != nil {
-		// The offer timer takes the reservation back if it never arrives.
-		s.log.Warn().Err(err).Str("call_id", o.CallID).Msg("acd: offer not delivered")
+	if !published {
+		if err := s.send(ctx, owner, Notice{Kind: NoticeOffer, CallID: o.CallID, Offer: &o}); err != nil {
+			// The offer timer takes the reservation back if it never arrives.
+			s.log.Warn().Err(err).Str("call_id", o.CallID).Msg("acd: offer not delivered")
+		}
 	}
 	s.metrics.Dispatched(time.Since(start))
 	s.poke() // the offer timer
@@ -258,20 +262,25 @@ func (s *Service) wrapEnded(agentID, callID, missing string) {
 }
 
 func (s *Service) offerDue(ctx context.Context, callID string) {
+	// The withdrawal notice is queued before anyone can offer the call
+	// again: under the waiter's order lock here, by the script for another
+	// controller's call.
+	w, unlock := s.holdOrder(callID)
 	r, err := s.run(ctx, offerDue, callID)
-	if err != nil {
-		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: offer expiry failed")
-		return
-	}
-	if str(r, 0) != "ok" {
+	if err != nil || str(r, 0) != "ok" {
+		unlock()
+		if err != nil {
+			s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: offer expiry failed")
+		}
 		return
 	}
 	agents := strs(r, 3)
+	if w != nil && str(r, 2) == s.instance {
+		w.push(Notice{Kind: NoticeWithdrawn, CallID: callID, Agents: agents})
+	}
+	unlock()
 	s.log.Warn().Str("call_id", callID).Strs("agents", agents).
 		Msg("acd: offer never answered for by the call's owner: agents released, call waits again")
-	if err := s.send(ctx, str(r, 2), Notice{Kind: NoticeWithdrawn, CallID: callID, Agents: agents}); err != nil {
-		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: withdrawal notice not delivered")
-	}
 	s.released(ctx, callID, agents)
 	if str(r, 4) == "1" {
 		s.overflow(ctx, callID, "maxwait|"+callID)
@@ -333,9 +342,17 @@ func (s *Service) moveCall(ctx context.Context, callID, guard, from, to string, 
 	}
 	esc := Escalation{From: from, To: to, Reason: reason, By: by, At: now.UTC()}
 	escJSON, _ := json.Marshal(esc)
+	// The move notice is queued before anyone can offer the call in its new
+	// queue: under the waiter's order lock here, by the script for another
+	// controller's call.
+	w, unlock := s.holdOrder(callID)
 	r, err := s.run(ctx, move, callID, guard, from, to, st.EscalationPriority,
 		score(st.EscalationPriority, fromMS(enq)), target.RingTimeout.Milliseconds(), target.WrapUp.Milliseconds(),
 		maxWaitAt, string(escJSON), strings.Join(escalatedSkills(skills, target), ","), by)
+	if err == nil && str(r, 0) == "ok" && w != nil && str(r, 3) == s.instance {
+		w.push(Notice{Kind: NoticeMoved, CallID: callID, Move: &esc})
+	}
+	unlock()
 	if err != nil {
 		return err
 	}
@@ -353,9 +370,6 @@ func (s *Service) moveCall(ctx context.Context, callID, guard, from, to string, 
 	s.metrics.Escalation(string(reason))
 	s.log.Info().Str("call_id", callID).Str("queue", to).Str("from", from).Str("reason", string(reason)).
 		Msg("acd: call moved")
-	if err := s.send(ctx, str(r, 3), Notice{Kind: NoticeMoved, CallID: callID, Move: &esc}); err != nil {
-		s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: move notice not delivered")
-	}
 	ev := Event{Type: EventEscalation, AgentID: by, CallID: callID, Queue: to, Escalation: &esc}
 	if p := str(r, 4); p != "" {
 		ev.ScreenPop = json.RawMessage(p)

@@ -87,7 +87,12 @@
 //   - Answered, NoAnswer, Ended, Abandoned check that the report matches
 //     the reservation (a stale or duplicate report is a *CallStateError or a
 //     no-op), and release the other agents of a ring_all offer;
-//   - a timer is fired by the controller whose script removes it first.
+//   - a timer is fired by the controller whose script removes it first;
+//   - a call's notices keep their order: a move or a withdrawal is queued to
+//     the owner before the call can be offered again (published by the
+//     script itself for another controller's call; under the waiter's order
+//     lock for a local one), so a hand-off never sees the next offer before
+//     the notice that ends the previous one.
 //
 // In-process locks guard only this controller's waiters and subscribers.
 //
@@ -99,7 +104,8 @@
 // were (a deadline passed meanwhile fires at once); the flow adopts its
 // calls again with Enqueue, which keeps their queue and place. Calls are
 // owned by a controller: an offer goes to the owner, in process or through
-// its B n: channel. A call whose owner's lease expired, or an offer its
+// its B n: channel (published by the reserving script itself, so a remote
+// offer costs no extra round trip). A call whose owner's lease expired, or an offer its
 // owner has no waiter for, is set aside (orphaned) until a controller
 // adopts it; an offer never reported on is taken back after ring timeout +
 // 5 s. A sweep every 5 s pairs available agents with waiting calls a

@@ -1,6 +1,7 @@
 package acd
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -120,4 +121,64 @@ func FuzzPubSubPayloads(f *testing.F) {
 		s.onNotice(payload)
 		s.onEvent(payload)
 	})
+}
+
+// Leaders get the queue figures (published by one controller per period)
+// and help requests.
+func TestLeadersFeedHasQueueFiguresAndHelpRequests(t *testing.T) {
+	p := newPool(t)
+	s, err := New(Options{Client: p.rdb, KeyPrefix: p.prefix, Pool: "test", Instance: "c1", Clock: p.clock}, p.st)
+	must(t, err)
+	leaders, cancel := s.SubscribeLeaders()
+	defer cancel()
+	c, stop := context.WithCancel(bg)
+	t.Cleanup(func() { stop(); s.Wait() })
+	must(t, s.Start(c))
+	ev := waitEvent(t, leaders, "queue figures", func(e Event) bool { return e.Type == EventQueues })
+	if len(ev.Queues) != len(p.st.Queues) || ev.Queues[0].Name != "billing" {
+		t.Errorf("figures %+v", ev.Queues)
+	}
+	p.agent(t, s, "a1", []string{"general"}, nil, true)
+	w := enq(t, s, CallEntry{CallID: "call-1", Queue: "general"})
+	nextOffer(t, w)
+	must(t, s.Answered(bg, "call-1", "a1"))
+	must(t, s.RequestHelp(bg, "a1", "call-1", "customer asks for a manager"))
+	ev = waitEvent(t, leaders, "help request", func(e Event) bool { return e.Type == EventHelp })
+	if ev.AgentID != "a1" || ev.CallID != "call-1" || ev.State != OnCall || ev.Note != "customer asks for a manager" {
+		t.Errorf("help request %+v", ev)
+	}
+	if err := s.RequestHelp(bg, "a1", "other-call", ""); !errors.Is(err, ErrConflict) {
+		t.Errorf("help on a call not the agent's: %v", err)
+	}
+}
+
+// ring_all: when every rung agent lets the call ring out, each is paused
+// no_answer and the call waits again (the first no-answer leaves it
+// ringing the others).
+func TestRingAllEveryoneRingsOut(t *testing.T) {
+	p := newPool(t)
+	s := p.start(t, "c1")
+	p.agent(t, s, "a", []string{"small"}, nil, true)
+	p.agent(t, s, "b", []string{"small"}, nil, true)
+	w := enq(t, s, CallEntry{CallID: "call-1", Queue: "small"})
+	if got := offeredIDs(nextOffer(t, w)); !slices.Equal(got, []string{"a", "b"}) {
+		t.Fatalf("offered to %v", got)
+	}
+	must(t, s.NoAnswer(bg, "call-1", "a"))
+	wantState(t, s, "b", Reserved)
+	if q, _ := s.Queue(bg, "small"); q.Waiting != 0 {
+		t.Errorf("call back in the queue while b still rings")
+	}
+	must(t, s.NoAnswer(bg, "call-1", "b"))
+	wantState(t, s, "a", Paused)
+	wantState(t, s, "b", Paused)
+	q, err := s.Queue(bg, "small")
+	must(t, err)
+	if q.Waiting != 1 || q.Agents[Paused] != 2 {
+		t.Errorf("queue %+v", q)
+	}
+	must(t, s.Ready(bg, "b"))
+	if got := offeredIDs(nextOffer(t, w)); !slices.Equal(got, []string{"b"}) {
+		t.Errorf("re-offered to %v", got)
+	}
 }

@@ -69,6 +69,17 @@ end
 local function alive(owner)
   return owner and owner ~= '' and redis.call('EXISTS', B..'ctl:'..owner) == 1
 end
+-- remote: the call's owner is another controller than the caller
+-- (KEYS[2] is the caller's lease key); notices to it are published by the
+-- script that makes the change, so that they precede any later offer.
+local function remote(owner)
+  return owner and owner ~= '' and B..'ctl:'..owner ~= KEYS[2]
+end
+local function jstrings(list)
+  local out = {}
+  for i, x in ipairs(list) do out[i] = cjson.encode(x) end
+  return '['..table.concat(out, ',')..']'
+end
 local function orphan(q, cid)
   redis.call('ZREM', qk(q, 'waiting'), cid)
   if redis.call('EXISTS', ck(cid)) == 1 then
@@ -88,13 +99,25 @@ local function reserve(cid, q, agents)
   local ring = tonumber(redis.call('HGET', c, 'ring') or '0') or 0
   redis.call('ZADD', TIMERS, now + ring + GRACE, 'offer|'..cid)
 end
--- offer_of: {cid, owner, queue, ring ms, screen-pop, id1, name1, endpoint1, ...}
+-- offer_of: {cid, owner, queue, ring ms, screen-pop, published, id1,
+-- name1, endpoint1, ...}. An offer for a call owned by another controller
+-- than the caller's (KEYS[2] is the caller's lease key) is published to
+-- that controller's notice channel here, in the reserving script (published
+-- "1"): no second round trip on the way to the owner.
 local function offer_of(cid)
   local c = redis.call('HMGET', ck(cid), 'owner', 'queue', 'ring', 'pop', 'agents')
-  local out = {cid, c[1] or '', c[2] or '', c[3] or '0', c[4] or ''}
+  local owner = c[1] or ''
+  local out = {cid, owner, c[2] or '', c[3] or '0', c[4] or '', '0'}
+  local agents = {}
   for _, id in ipairs(split(c[5])) do
     local a = redis.call('HMGET', ak(id), 'name', 'endpoint')
     out[#out+1] = id; out[#out+1] = a[1] or ''; out[#out+1] = a[2] or ''
+    agents[#agents+1] = {id = id, name = a[1] or '', endpoint = a[2] or ''}
+  end
+  if remote(owner) then
+    redis.call('PUBLISH', B..'n:'..owner, cjson.encode({kind = 'offer', call_id = cid,
+      offer = {call_id = cid, queue = out[3], agents = agents, ring_timeout = (tonumber(out[4]) or 0) * 1000000}}))
+    out[6] = '1'
   end
   return out
 end
@@ -423,6 +446,9 @@ local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agents', 'score', 'own
 if c[1] ~= 'offered' then return {'none'} end
 local released = release(cid, split(c[3]))
 redis.call('HSET', ck(cid), 'state', 'waiting', 'agents', '')
+if remote(c[5]) then
+  redis.call('PUBLISH', B..'n:'..c[5], '{"kind":"withdrawn","call_id":'..cjson.encode(cid)..',"agents":'..jstrings(released)..'}')
+end
 local mw = tonumber(c[6] or '0') or 0
 if mw > 0 and now >= mw then
   redis.call('ZADD', TIMERS, now, 'maxwait|'..cid)
@@ -470,6 +496,9 @@ redis.call('HSET', ck(cid), 'queue', to, 'prio', ARGV[7], 'score', ARGV[8], 'rin
 if st == 'waiting' then redis.call('ZADD', qk(to, 'waiting'), ARGV[8], cid) end
 redis.call('ZREM', TIMERS, 'maxwait|'..cid)
 if tonumber(ARGV[11]) > 0 then redis.call('ZADD', TIMERS, ARGV[11], 'maxwait|'..cid) end
+if remote(c[5]) then
+  redis.call('PUBLISH', B..'n:'..c[5], '{"kind":"moved","call_id":'..cjson.encode(cid)..',"move":'..ARGV[12]..'}')
+end
 return {'ok', c[2], wrapped, c[5] or '', c[7] or ''}
 `)
 

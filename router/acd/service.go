@@ -331,6 +331,19 @@ type Waiter struct {
 	s       *Service
 	callID  string
 	notices chan Notice
+	// order is held while a change that makes the call dispatchable again
+	// (a move, a withdrawn offer) runs and its notice is queued, so that
+	// an offer that follows the change is queued after that notice.
+	order sync.Mutex
+}
+
+// push queues a notice without blocking (order held or not needed).
+func (w *Waiter) push(n Notice) {
+	select {
+	case w.notices <- n:
+	default:
+		w.s.log.Warn().Str("call_id", n.CallID).Str("kind", string(n.Kind)).Msg("acd: waiter not reading, notice dropped")
+	}
 }
 
 // CallID is the call this waiter waits for.
@@ -369,11 +382,22 @@ func (s *Service) notify(n Notice) {
 		}
 		return
 	}
-	select {
-	case w.notices <- n:
-	default:
-		s.log.Warn().Str("call_id", n.CallID).Str("kind", string(n.Kind)).Msg("acd: waiter not reading, notice dropped")
+	w.order.Lock()
+	w.push(n)
+	w.order.Unlock()
+}
+
+// holdOrder holds the ordering lock of the call's local waiter, if any,
+// and returns it (nil: no local waiter) with the function that releases it.
+func (s *Service) holdOrder(callID string) (*Waiter, func()) {
+	s.mu.Lock()
+	w := s.waiters[callID]
+	s.mu.Unlock()
+	if w == nil {
+		return nil, func() {}
 	}
+	w.order.Lock()
+	return w, w.order.Unlock
 }
 
 // setAside releases the agents of an offer this controller cannot ring

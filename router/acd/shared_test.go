@@ -102,9 +102,11 @@ func TestOfferReachesOwnerOnAnotherController(t *testing.T) {
 	defer cancel()
 	p.agent(t, s2, "a1", []string{"general"}, nil, false)
 	w := enq(t, s1, CallEntry{CallID: "call-1", Queue: "general"})
-	must(t, s2.Login(bg, "a1")) // dispatched on c2, owned by c1
-	if got := offeredIDs(nextOffer(t, w)); !slices.Equal(got, []string{"a1"}) {
-		t.Errorf("offered to %v", got)
+	must(t, s2.Login(bg, "a1")) // dispatched on c2, owned by c1: published by the reserving script
+	o := nextOffer(t, w)
+	if o.CallID != "call-1" || o.Queue != "general" || o.RingTimeout != 20*time.Second ||
+		len(o.Agents) != 1 || o.Agents[0] != (OfferedAgent{ID: "a1", Name: "Agent a1", Endpoint: "PJSIP/a1"}) {
+		t.Errorf("offer %+v", o)
 	}
 	waitEvent(t, feed, "offer event from c2", func(e Event) bool { return e.Type == EventOffer && e.CallID == "call-1" })
 }

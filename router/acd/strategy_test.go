@@ -162,3 +162,32 @@ func TestScoreOrdersPriorityThenTime(t *testing.T) {
 		t.Errorf("score %v not exact in float64", s)
 	}
 }
+
+func TestEstimateWait(t *testing.T) {
+	now := t0.Add(time.Hour)
+	ans := func(agoSec, waitSec int) answer {
+		return answer{at: now.Add(-time.Duration(agoSec) * time.Second), wait: time.Duration(waitSec) * time.Second}
+	}
+	tests := []struct {
+		name   string
+		pos    int
+		waited time.Duration
+		recent []answer
+		want   time.Duration
+		wantOK bool
+	}{
+		{"no history: unknown", 3, 0, nil, 0, false},
+		{"throughput: one call a minute, 3rd in line", 3, 0, []answer{ans(0, 10), ans(60, 10), ans(120, 10)}, 3 * time.Minute, true},
+		{"old answers do not count", 1, 0, []answer{ans(10, 40), ans(2*3600, 5), ans(3*3600, 5)}, 40 * time.Second, true},
+		{"one answer: its wait minus the time waited", 1, 15 * time.Second, []answer{ans(5, 40)}, 25 * time.Second, true},
+		{"never negative", 1, time.Minute, []answer{ans(5, 40)}, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := estimateWait(tt.pos, tt.waited, tt.recent, now)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("estimateWait = %s, %v; want %s, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}

@@ -164,12 +164,11 @@ const (
 
 // Notice is what the acd tells the goroutine that owns a call.
 type Notice struct {
-	Kind   NoticeKind        `json:"kind"`
-	CallID string            `json:"call_id"`
-	Offer  *Offer            `json:"offer,omitempty"`
-	Move   *Escalation       `json:"move,omitempty"`
-	Agents []string          `json:"agents,omitempty"` // withdrawn: the agents no longer reserved
-	Extra  map[string]string `json:"extra,omitempty"`
+	Kind   NoticeKind  `json:"kind"`
+	CallID string      `json:"call_id"`
+	Offer  *Offer      `json:"offer,omitempty"`
+	Move   *Escalation `json:"move,omitempty"`
+	Agents []string    `json:"agents,omitempty"` // withdrawn: the agents no longer reserved
 }
 
 // EscalationReason is why a call moved to another queue: a closed set
