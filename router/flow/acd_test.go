@@ -98,6 +98,11 @@ func newACDWorld(t *testing.T, o acdOpts) *acdWorld {
 	return aw
 }
 
+// patient: after the transfer announcement the caller stays on the line
+// for 150 s (sim; 3 s at the tests' scale: time enough for an agent on a
+// loaded machine), then hangs up.
+var patient = []arisim.Step{arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(150 * time.Second), arisim.HangUp()}
+
 // toAgent: a DES caller known by number asks for an agent (queue
 // enterprise-care), then does what rest says.
 func toAgent(rest ...arisim.Step) arisim.Caller {
@@ -143,7 +148,7 @@ func lastLeg(t *testing.T, sim *arisim.Server, ep string) arisim.AgentLeg {
 // agent, talk, wrap-up and "needs not recorded" (nothing was recorded).
 func TestACDCallerHangsUpFirst(t *testing.T) {
 	aw := newACDWorld(t, acdOpts{login: []string{"1001"}})
-	r, tr := aw.call(t, toAgent(talk...))
+	r, tr := aw.call(t, toAgent(patient...))
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1001" || r.Queue != "enterprise-care" ||
 		r.FirstQueue != "enterprise-care" || r.EndedBy != "caller" {
 		t.Fatalf("record: outcome %s agent %q queue %q first %q ended by %q", r.Outcome, r.AgentID, r.Queue, r.FirstQueue, r.EndedBy)
@@ -213,7 +218,7 @@ func TestACDCallerAbandonsInQueue(t *testing.T) {
 func TestACDNoAnswerNextAgentAndAutopause(t *testing.T) {
 	aw := newACDWorld(t, acdOpts{login: []string{"1001", "1002"},
 		agents: []arisim.Agent{{Endpoint: ag1001, NeverAnswer: true}}})
-	r, tr := aw.call(t, toAgent(talk...))
+	r, tr := aw.call(t, toAgent(patient...))
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1002" {
 		t.Fatalf("record: outcome %s agent %q, want 1002", r.Outcome, r.AgentID)
 	}
@@ -232,12 +237,20 @@ func TestACDNoAnswerNextAgentAndAutopause(t *testing.T) {
 // past the queue's maximum wait the caller hears why, moves to the team
 // leader queue and the team leader takes the call.
 func TestACDMaxWaitOverflowsToTeamLeader(t *testing.T) {
-	aw := newACDWorld(t, acdOpts{login: []string{"1004"}, tweak: func(cfg *configs.Config) {
+	aw := newACDWorld(t, acdOpts{tweak: func(cfg *configs.Config) {
 		q := cfg.Routing.Queues["enterprise-care"]
 		q.MaxWait = 500 * time.Millisecond
 		cfg.Routing.Queues["enterprise-care"] = q
 	}})
-	r, tr := aw.call(t, toAgent(arisim.WaitPromptEnd("queue-overflow"), arisim.Wait(30*time.Second), hangUp))
+	call := aw.place(t, toAgent(arisim.WaitPromptEnd("queue-overflow"), arisim.Wait(30*time.Second), hangUp))
+	// The leader logs in once the caller heard why they moved (an offer
+	// stops the announcement, so one at once would cut it).
+	waitUntil(t, "overflow announced", func() bool { return heardPromptSub(call.Transcript(), "queue-overflow") })
+	if err := aw.svc.Login(context.Background(), "1004"); err != nil {
+		t.Fatal(err)
+	}
+	r := aw.waitRecord(t, call.ChannelID())
+	tr := call.Transcript()
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1004" || r.Queue != "team-leader" || r.FirstQueue != "enterprise-care" {
 		t.Fatalf("record: outcome %s agent %q queue %q first %q", r.Outcome, r.AgentID, r.Queue, r.FirstQueue)
 	}
@@ -254,7 +267,7 @@ func TestACDMaxWaitOverflowsToTeamLeader(t *testing.T) {
 // the first agent's leg is hung up and it wraps up; the leader answers.
 // Both escalation and disposition land on the one record.
 func TestACDAgentEscalatesToTeamLeader(t *testing.T) {
-	aw := newACDWorld(t, acdOpts{login: []string{"1001", "1004"}})
+	aw := newACDWorld(t, acdOpts{login: []string{"1001"}})
 	call := aw.place(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.WaitPromptEnd("escalation-supervisor"),
 		arisim.Wait(30*time.Second), hangUp))
 	aw.waitAgent(t, "1001", acd.OnCall)
@@ -265,6 +278,12 @@ func TestACDAgentEscalatesToTeamLeader(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := aw.svc.Escalate(ctx, call.ChannelID(), "1001", acd.EscalationAgent); err != nil {
+		t.Fatal(err)
+	}
+	// The leader logs in once the caller heard the escalation (an offer
+	// stops the announcement, so one at once could cut it before it starts).
+	waitUntil(t, "escalation announced", func() bool { return heardPromptSub(call.Transcript(), "escalation-supervisor") })
+	if err := aw.svc.Login(ctx, "1004"); err != nil {
 		t.Fatal(err)
 	}
 	r := aw.waitRecord(t, call.ChannelID())
@@ -290,7 +309,7 @@ func TestACDAgentEscalatesToTeamLeader(t *testing.T) {
 // lands on the record; it is not counted as missing.
 func TestACDDispositionRecorded(t *testing.T) {
 	aw := newACDWorld(t, acdOpts{login: []string{"1001"}})
-	call := aw.place(t, toAgent(talk...))
+	call := aw.place(t, toAgent(patient...))
 	aw.waitAgent(t, "1001", acd.OnCall)
 	if err := aw.svc.Disposition(context.Background(), call.ChannelID(), "1001", acd.Disposition{
 		Category: acd.CategoryRequest, FurtherHelpOffered: true, StandardClosing: true}); err != nil {
@@ -311,7 +330,7 @@ func TestACDBridge404IsNotCallerGone(t *testing.T) {
 		return method == http.MethodPost && strings.HasSuffix(path, "/addChannel")
 	}, http.StatusNotFound, "Bridge not found", 1)
 	defer restore()
-	r, tr := aw.call(t, toAgent(talk...))
+	r, tr := aw.call(t, toAgent(patient...))
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1001" || len(tr.BridgedWith) == 0 {
 		t.Fatalf("record: outcome %s agent %q (%s); bridged with %v", r.Outcome, r.AgentID, r.FailReason, tr.BridgedWith)
 	}
@@ -330,7 +349,7 @@ func TestACDBridgeFailureRestartsMusicForTheNextAgent(t *testing.T) {
 		return method == http.MethodPost && strings.HasSuffix(path, "/addChannel")
 	}, http.StatusConflict, "Bridge not in Stasis application", 2)
 	defer restore()
-	r, tr := aw.call(t, toAgent(talk...))
+	r, tr := aw.call(t, toAgent(patient...))
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1002" {
 		t.Fatalf("record: outcome %s agent %q (%s)", r.Outcome, r.AgentID, r.FailReason)
 	}
@@ -353,7 +372,7 @@ func TestACDAnnouncementStoppedForTheAgent(t *testing.T) {
 		q.AnnounceEvery = 50 * time.Millisecond
 		cfg.Routing.Queues["enterprise-care"] = q
 	}})
-	call := aw.place(t, toAgent(arisim.WaitForPrompt("queue-position"), arisim.Wait(20*time.Second), hangUp))
+	call := aw.place(t, toAgent(arisim.WaitForPrompt("queue-position"), arisim.Wait(50*time.Second), hangUp))
 	waitUntil(t, "position announcement playing", func() bool { return heardPromptSub(call.Transcript(), "queue-position") })
 	if err := aw.svc.Login(context.Background(), "1001"); err != nil {
 		t.Fatal(err)
@@ -580,7 +599,7 @@ func TestACDEndpointOfflineMakesAgentUnavailable(t *testing.T) {
 	if st := aw.agentState(t, "1001"); st.State != acd.Available || st.CanTakeCalls() {
 		t.Fatalf("1001: %+v, want available but not taking calls", st)
 	}
-	r, _ := aw.call(t, toAgent(talk...))
+	r, _ := aw.call(t, toAgent(patient...))
 	if r.AgentID != "1002" || len(aw.sim.AgentReport(ag1001)) != 0 {
 		t.Fatalf("call went to %q; 1001 rang %d times", r.AgentID, len(aw.sim.AgentReport(ag1001)))
 	}
@@ -612,7 +631,7 @@ func (q *queueCounts) Disposition(recorded, furtherHelp, closing bool) {
 func TestACDQueueMetricsCountedWhereFactsHappen(t *testing.T) {
 	m := &queueCounts{}
 	aw := newACDWorld(t, acdOpts{login: []string{"1001"}, metrics: m})
-	aw.call(t, toAgent(talk...))
+	aw.call(t, toAgent(patient...))
 	m.mu.Lock()
 	got := strings.Join(m.events, "; ")
 	m.mu.Unlock()
@@ -641,7 +660,7 @@ func TestACDRingAllFirstAnswerWins(t *testing.T) {
 		q.Strategy = "ring_all"
 		cfg.Routing.Queues["enterprise-care"] = q
 	}, agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: 10 * time.Second}, {Endpoint: ag1002, AnswerAfter: time.Second}}})
-	r, tr := aw.call(t, toAgent(talk...))
+	r, tr := aw.call(t, toAgent(patient...))
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1002" || len(tr.BridgedWith) == 0 {
 		t.Fatalf("record: outcome %s agent %q; bridged %v", r.Outcome, r.AgentID, tr.BridgedWith)
 	}
