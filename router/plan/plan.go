@@ -89,6 +89,11 @@ type Route struct {
 type Handoff struct {
 	Endpoint    string
 	RingTimeout time.Duration
+	// ACD: agents are configured, so callers queue in the ACD (router/acd)
+	// and Endpoint is unused; TeamLeaderQueue is where overflows and
+	// escalations go ("" for none).
+	ACD             bool
+	TeamLeaderQueue string
 }
 
 // Plan is the compiled, immutable IVR and routing configuration. Nothing in
