@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	seg "github.com/tenesa-ivr/tenesa-ivr/segmentation"
 )
 
@@ -331,7 +331,7 @@ func TestOverlongJSONLineNamesTheLimit(t *testing.T) {
 // region or alias are counted and a few listed.
 func TestRegionCodesResolveToTheirRegion(t *testing.T) {
 	e := newEnv(t)
-	cfg, err := configs.Load("")
+	cfg, err := manifest.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}
