@@ -657,9 +657,9 @@ func TestACDQueueMetricsCountedWhereFactsHappen(t *testing.T) {
 func TestACDRingAllFirstAnswerWins(t *testing.T) {
 	aw := newACDWorld(t, acdOpts{login: []string{"1001", "1002"}, tweak: func(cfg *configs.Config) {
 		q := cfg.Routing.Queues["enterprise-care"]
-		q.Strategy = "ring_all"
+		q.Strategy, q.RingTimeout = "ring_all", 300*time.Second
 		cfg.Routing.Queues["enterprise-care"] = q
-	}, agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: 10 * time.Second}, {Endpoint: ag1002, AnswerAfter: time.Second}}})
+	}, agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: 100 * time.Second}, {Endpoint: ag1002, AnswerAfter: time.Second}}})
 	r, tr := aw.call(t, toAgent(patient...))
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1002" || len(tr.BridgedWith) == 0 {
 		t.Fatalf("record: outcome %s agent %q; bridged %v", r.Outcome, r.AgentID, tr.BridgedWith)
