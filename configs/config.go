@@ -30,6 +30,8 @@ type Config struct {
 	ACD ACD `mapstructure:"acd"`
 	// Agents declared in config (more may be created through the agent API).
 	Agents []Agent `mapstructure:"agents"`
+	// AgentAPI is the agents' and leaders' HTTP API.
+	AgentAPI AgentAPI `mapstructure:"agentapi"`
 
 	// RegionAliases maps the other spellings CRM exports use for a region
 	// (codes such as JAP, BDG) to its name in Regions; case-insensitive.
@@ -299,6 +301,20 @@ type Agent struct {
 	// LoginAtStart logs the agent in when the controller starts (small
 	// sites, tests).
 	LoginAtStart bool `mapstructure:"login_at_start"`
+	// Token is the agent's bearer token for the agent API (at least 16
+	// characters; empty: the agent cannot use the API). Set it with
+	// TENESA_AGENT_<ID>_TOKEN rather than in a file; never logged.
+	Token string `mapstructure:"token"`
+	// tokenFromEnv: Token came from TENESA_AGENT_<ID>_TOKEN (for messages).
+	tokenFromEnv bool
+}
+
+// AgentAPI is the agents' and leaders' HTTP API (REST + Server-Sent Events).
+type AgentAPI struct {
+	// Listen is its own address ("" turns the API off).
+	Listen string `mapstructure:"listen"`
+	// KeepAlive is the period of the event streams' keep-alive comments.
+	KeepAlive time.Duration `mapstructure:"keepalive"`
 }
 
 // RoutingRule sends callers matching every listed dimension to Queue.

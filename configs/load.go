@@ -155,6 +155,7 @@ func load(path string, prompts PromptIDs, lookupEnv func(string) (string, bool))
 		}
 	}
 	cfg.normalize()
+	cfg.agentTokensFromEnv(lookupEnv)
 	cfg.Source = source
 	for _, p := range cfg.Validate(source, prompts) {
 		// A value already reported as wrong is not reported again, nor are

@@ -132,6 +132,7 @@ func (c *Config) Validate(file string, prompts PromptIDs) Problems {
 
 	c.validateFlow(&v, prompts)
 	c.validateACD(&v)
+	c.validateAgentAPI(&v)
 	sortProblems(v.problems)
 	return v.problems
 }

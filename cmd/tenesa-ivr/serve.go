@@ -286,6 +286,14 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		}()
 	}
 
+	// The agent pool and its API keep serving while calls drain (agents
+	// wrap up), and stop last.
+	agents, err := a.startAgents(ctx)
+	if err != nil {
+		return err
+	}
+	defer agents.close()
+
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	defer signal.Stop(sigs)
