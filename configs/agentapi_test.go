@@ -8,7 +8,7 @@ import (
 // TestAgentTokenFromEnv: TENESA_AGENT_<ID>_TOKEN sets a default agent's
 // token; agentapi has its defaults.
 func TestAgentTokenFromEnv(t *testing.T) {
-	cfg, err := load("", envOf(map[string]string{"TENESA_AGENT_1004_TOKEN": "leader-token-0123456789"}))
+	cfg, err := load("", testPrompts, envOf(map[string]string{"TENESA_AGENT_1004_TOKEN": "leader-token-0123456789"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +28,7 @@ func TestAgentTokenFromEnv(t *testing.T) {
 // the message never shows the token.
 func TestBadAgentTokensNameKeyAndVariableNotValue(t *testing.T) {
 	short, shared := "tiny-tok", "shared-token-0123456789"
-	_, err := load("", envOf(map[string]string{
+	_, err := load("", testPrompts, envOf(map[string]string{
 		"TENESA_AGENT_1001_TOKEN": short,
 		"TENESA_AGENT_1002_TOKEN": shared,
 		"TENESA_AGENT_1003_TOKEN": shared,
@@ -52,8 +52,8 @@ func TestBadAgentTokensNameKeyAndVariableNotValue(t *testing.T) {
 
 // TestAgentAPIListenIsChecked: a bad address names its key and value.
 func TestAgentAPIListenIsChecked(t *testing.T) {
-	_, err := load("", envOf(map[string]string{"TENESA_AGENTAPI_LISTEN": "nowhere"}))
-	if err == nil || !strings.Contains(err.Error(), `<defaults>: agentapi.listen: "nowhere" is not host:port`) {
+	_, err := load("", testPrompts, envOf(map[string]string{"TENESA_AGENTAPI_LISTEN": "nowhere"}))
+	if err == nil || !strings.Contains(err.Error(), `env TENESA_AGENTAPI_LISTEN: agentapi.listen: "nowhere" is not host:port`) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 )
@@ -18,7 +18,7 @@ import (
 // the agent API answers a leader's token on agentapi.listen; an agent's
 // token sees only itself.
 func TestServeStartsTheAgentPoolAndItsAPI(t *testing.T) {
-	cfg, err := configs.Load("")
+	cfg, err := manifest.Load("")
 	if err != nil {
 		t.Fatal(err)
 	}

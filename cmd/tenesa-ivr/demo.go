@@ -148,10 +148,14 @@ against it, and prints what each caller heard and the call's handling record.`,
 				return nil
 			}))
 			defer app.runRecords()()
-			if app.queue, err = app.startQueueing(ctx); err != nil {
+			cfg.AgentAPI.Listen = "" // the demo's agents are scripted: no agent API
+			agents, err := app.startAgents(ctx)
+			if err != nil {
 				return err
 			}
-			defer app.queue.close() // after the controller, before the records
+			defer agents.close()
+			app.queue = app.useACD(agents.svc)
+			defer app.queue.close() // after the controller, before the acd and the records
 			runDone := make(chan error, 1)
 			go func() { runDone <- app.ctl.Run(ctx, app.flow.Handle) }()
 			// whatever happens below, the controller and its calls end before we return

@@ -2,53 +2,34 @@ package main
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/rs/zerolog"
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
-	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router/acd"
 	"github.com/tenesa-ivr/tenesa-ivr/router/flow"
 )
 
-// queueing is the controller's queueing side: the acd (agents, queues and
-// waiting calls in Redis, shared by every controller of the same
-// redis.key_prefix and acd.pool) and the hand-off that plugs it into calls.
+// queueing plugs the acd (agents, queues and waiting calls in Redis, shared
+// by every controller of the same redis.key_prefix and acd.pool; started
+// with the agent API by startAgents) into the calls.
 type queueing struct {
-	svc  *acd.Service
-	h    *flow.ACDHandoff
-	stop func()
+	svc *acd.Service
+	h   *flow.ACDHandoff
 	// rewatch follows the endpoints of the current agents (after a reload)
 	rewatch func()
 }
 
-// startQueueing starts the acd and makes it the flow's queueing side, with
-// the agents' endpoints watched for presence. With no agents configured
-// (agents: []) there is nobody for the acd to ring: the flow keeps the
-// interim DirectHandoff to handoff.endpoint, and this returns nil.
-func (a *controllerApp) startQueueing(ctx context.Context) (*queueing, error) {
-	if len(a.cfg.Agents) == 0 {
+// useACD makes the acd the flow's queueing side, with the agents'
+// endpoints watched for presence. With no agents configured and no agent
+// API to create any (agents: [], agentapi.listen ""), nobody could ever be
+// offered a call: the flow keeps the direct hand-off to handoff.endpoint,
+// and this returns nil.
+func (a *controllerApp) useACD(svc *acd.Service) *queueing {
+	if len(a.cfg.Agents) == 0 && a.cfg.AgentAPI.Listen == "" {
 		a.log.Warn().Str("endpoint", a.cfg.Handoff.Endpoint).
-			Msg("no agents configured: callers go to handoff.endpoint, not through the acd")
-		return nil, nil
-	}
-	st, err := acd.FromConfig(a.cfg)
-	if err != nil {
-		return nil, err
-	}
-	var svc *acd.Service
-	m := metrics.NewACD(a.reg, func() (metrics.ACDFigures, error) { return svc.MetricsFigures() })
-	log := a.log.With().Str("component", "acd").Logger()
-	svc, err = acd.New(acd.Options{Client: a.redis, KeyPrefix: a.cfg.Redis.KeyPrefix, Pool: a.cfg.ACD.Pool,
-		Instance: a.cfg.Instance, Log: log, Metrics: m}, st)
-	if err != nil {
-		return nil, err
-	}
-	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	if err := svc.Start(actx); err != nil {
-		cancel()
-		return nil, fmt.Errorf("acd: %w", err)
+			Msg("no agents configured and no agent API: callers go to handoff.endpoint, not through the acd")
+		return nil
 	}
 	q := &queueing{svc: svc, h: flow.NewACDHandoff(svc, a.log.With().Str("component", "router").Logger())}
 	// The queue figures (entered, answered, abandoned, overflowed, talk,
@@ -57,11 +38,10 @@ func (a *controllerApp) startQueueing(ctx context.Context) (*queueing, error) {
 	if qm, ok := any(a.metrics).(flow.QueueMetrics); ok {
 		q.h.Metrics = qm
 	}
-	q.stop = func() { q.h.Close(); cancel(); svc.Wait() }
 	a.flow.Handoff = q.h
 	q.rewatch = func() { watchEndpoints(a, svc) }
 	q.rewatch()
-	return q, nil
+	return q
 }
 
 // watchEndpoints feeds the acd the state of every configured agent's
@@ -103,9 +83,10 @@ func (q *queueing) reloadACD(ctx context.Context, log zerolog.Logger) func(*conf
 	}
 }
 
-// close stops waiting for wrap-ups (records are written) and the acd.
+// close stops waiting for wrap-ups: records still waiting are written
+// with what the acd knows.
 func (q *queueing) close() {
 	if q != nil {
-		q.stop()
+		q.h.Close()
 	}
 }

@@ -262,14 +262,6 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 	// stopped after the controller (its calls submit their records), before Redis closes
 	stopRecords := a.runRecords()
 	defer stopRecords()
-	// the acd and its hand-off: stopped after the controller (calls report
-	// their ends), before the records (records waiting for a wrap-up are
-	// written)
-	if a.queue, err = a.startQueueing(ctx); err != nil {
-		return err
-	}
-	defer a.queue.close()
-
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var draining atomic.Bool
@@ -293,6 +285,11 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		return err
 	}
 	defer agents.close()
+	// The acd is the calls' queueing side; its hand-off is closed after the
+	// controller (calls report their ends) and before the acd and the
+	// records (records waiting for a wrap-up are written).
+	a.queue = a.useACD(agents.svc)
+	defer a.queue.close()
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
