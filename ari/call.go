@@ -74,6 +74,7 @@ func (c *Controller) startAdopted(info CallInfo, bridgeID string, legIDs []strin
 		l := newLeg(c, id)
 		l.answer() // it is in Stasis
 		cl.legs = append(cl.legs, l)
+		cl.info.AgentLegs = append(cl.info.AgentLegs, l)
 	}
 	c.mu.Lock()
 	if c.stopped || c.ownedLocked(cl.id) {

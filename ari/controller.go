@@ -123,7 +123,9 @@ type Controller struct {
 
 	handler Handler
 	wg      sync.WaitGroup // call goroutines, resyncs, drain continues
-	reqWG   sync.WaitGroup // request helper goroutines (Controller.do)
+	// presence follows the agents' endpoints (WatchEndpoints).
+	presence *presence
+	reqWG    sync.WaitGroup // request helper goroutines (Controller.do)
 
 	mu         sync.Mutex
 	stopped    bool // Run is ending: no new calls or tracked goroutines
@@ -225,6 +227,7 @@ func NewController(opts Options) (*Controller, error) {
 		tombstones: make(map[string]time.Time),
 		claims:     make(map[string]bool),
 		restHTTP:   &http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace},
+		presence:   newPresence(),
 	}, nil
 }
 
@@ -251,6 +254,7 @@ func (c *Controller) Run(ctx context.Context, h Handler) (err error) {
 	defer c.wsHTTP.CloseIdleConnections()
 	defer func() {
 		c.shutdown()
+		c.presence.close()
 		if c.replaced.Load() {
 			err = fmt.Errorf("ari: application %q: %w", c.opts.Application, ErrReplaced)
 		}

@@ -88,6 +88,11 @@
 //     a call has at most one playback at a time: Play returns only after the
 //     playback's PlaybackFinished (or a 404), also when it stopped it.
 //
+// Presence (presence.go): WatchEndpoints subscribes the app to the agents'
+// endpoints after every connect, reads their state then (events while
+// disconnected are lost) and reports each EndpointStateChange, in order, on
+// a goroutine of its own.
+//
 // A started playback whose PlaybackFinished is lost would hold the call
 // until hang-up: Play stops it (DELETE) after its length
 // (Options.PromptDurations, from deployments/asterisk/sounds durations.json)

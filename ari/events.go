@@ -59,7 +59,7 @@ func (c *Controller) connectLoop(ctx context.Context) {
 
 		connCtx, cancelConn := context.WithCancel(ctx)
 		// Asterisk replays nothing after a reconnect: rebuild from REST.
-		c.goTracked(func() { c.resync(connCtx) })
+		c.goTracked(func() { c.resync(connCtx); c.syncPresence(connCtx) })
 		if c.opts.PingInterval > 0 {
 			c.goTracked(func() { c.keepAlive(connCtx, conn, cancelConn) })
 		}
@@ -247,6 +247,8 @@ func (c *Controller) route(e cyari.Event) {
 		c.deliverPlayback(ev.Playback.ID, e)
 	case *cyari.ApplicationReplaced:
 		c.onReplaced()
+	case *cyari.EndpointStateChange:
+		c.onEndpointState(ev)
 	}
 }
 

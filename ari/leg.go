@@ -185,7 +185,10 @@ func (cl *call) Bridge(ctx context.Context, lg Leg) (Bridge, error) {
 		}
 		return nil, err
 	}
-	if err := cl.chanOp(ctx, "bridge_add", func() error { return bh.AddChannel(cl.id) }); err != nil {
+	// Not chanOp: on POST /bridges/{id}/addChannel a 404 is the bridge not
+	// found and a 409 the bridge not in Stasis (the bridge's trouble); a
+	// caller who left answers 400/422 and its StasisEnd ends the call.
+	if err := cl.do(ctx, "bridge_add", func() error { return bh.AddChannel(cl.id) }); err != nil {
 		return fail(err)
 	}
 	if err := cl.do(ctx, "bridge_add_leg", func() error { return bh.AddChannel(l.id) }); err != nil {

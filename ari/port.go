@@ -68,6 +68,10 @@ type CallInfo struct {
 	// cleanup hangs them up. A handler should wait for ctx rather than
 	// restart the IVR flow.
 	BridgeID string
+	// AgentLegs are the agent legs found in that bridge: their Gone closes
+	// when the agent hangs up, so the handler can end the call then rather
+	// than leave the caller alone in the bridge.
+	AgentLegs []Leg
 }
 
 // PlayOptions selects what to play.

@@ -18,7 +18,9 @@ import (
 //   - a call goroutine whose channel is no longer in the app (its StasisEnd
 //     was lost) is cancelled with ErrCallGone;
 //   - an agent leg whose channel vanished (ChannelDestroyed lost) is ended,
-//     one that entered the app (StasisStart lost) is marked answered.
+//     one that is Up in the app (StasisStart lost) is marked answered; a
+//     ringing one is listed too (an originated channel is subscribed to the
+//     app from its creation) and is left ringing.
 //
 // It retries with backoff until it succeeds or the connection ends.
 func (c *Controller) resync(ctx context.Context) {
@@ -95,15 +97,26 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 		cl.poke()
 	}
 	for _, l := range legs {
-		if inApp[l.id] {
-			l.answer()
-			continue
-		}
+		// A leg originated into the app is listed by GET /applications
+		// from its creation (it is subscribed), ringing or not: only a leg
+		// that is Up has answered (a lost StasisStart). Its state is read
+		// from GET /channels/{id}, which does not wait behind the channel's
+		// control queue.
 		h := c.client.Channel().Get(cyari.NewKey(cyari.ChannelKey, l.id))
-		err := c.do(ctx, "get_channel", func() error { _, err := h.Data(); return err })
-		if errors.Is(err, ErrNotFound) {
+		var state string
+		err := c.do(ctx, "get_channel", func() error {
+			d, err := h.Data()
+			if err == nil {
+				state = d.State
+			}
+			return err
+		})
+		switch {
+		case errors.Is(err, ErrNotFound):
 			c.forgetLeg(l)
 			l.end(0)
+		case err == nil && inApp[l.id] && state == "Up":
+			l.answer()
 		}
 	}
 	inBridge := map[string]string{} // channel -> bridge, for adopted channels

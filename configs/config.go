@@ -362,8 +362,8 @@ type RuleMatch struct {
 	Language []string `mapstructure:"language"`
 }
 
-// Handoff is the interim agent hand-off (until the ACD): the caller is
-// bridged to one configured agent endpoint.
+// Handoff is the direct agent hand-off of a configuration with no agents:
+// the caller is bridged to one configured agent endpoint, bypassing the ACD.
 type Handoff struct {
 	Endpoint    string        `mapstructure:"endpoint"`
 	RingTimeout time.Duration `mapstructure:"ring_timeout"`

@@ -100,11 +100,41 @@ type Record struct {
 	WaitSeconds     float64    `json:"wait_seconds,omitempty"`
 	TalkSeconds     float64    `json:"talk_seconds,omitempty"`
 	WrapUpSeconds   float64    `json:"wrap_up_seconds,omitempty"`
+	// The queueing side's part (the acd): the queue the call first joined
+	// (Queue is where it was answered or left), who ended the talk, every
+	// move between queues, and what the agent recorded. DispositionMissing:
+	// the agent's wrap-up ended with nothing recorded (needs not recorded).
+	FirstQueue         string       `json:"first_queue,omitempty"`
+	EndedBy            string       `json:"ended_by,omitempty"` // caller | agent | system
+	Escalations        []Escalation `json:"escalations,omitempty"`
+	Disposition        *Disposition `json:"disposition,omitempty"`
+	DispositionMissing bool         `json:"needs_not_recorded,omitempty"`
 
 	Outcome      Outcome `json:"outcome"`
 	AbandonStage Stage   `json:"abandon_stage,omitempty"`
 	FailReason   string  `json:"fail_reason,omitempty"`
 	IVRPath      string  `json:"ivr_path,omitempty"` // keys pressed, in order
+}
+
+// Escalation is one move of a call between queues (overflow past the
+// maximum wait, repeat caller, or an agent's request).
+type Escalation struct {
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Reason string    `json:"reason"`
+	By     string    `json:"by,omitempty"` // the escalating agent
+	At     time.Time `json:"at"`
+}
+
+// Disposition is what the agent recorded about the call (policies 5.4,
+// 5.6, 5.7).
+type Disposition struct {
+	Category           string    `json:"category"`
+	TicketID           string    `json:"ticket_id,omitempty"`
+	FurtherHelpOffered bool      `json:"further_help_offered"`
+	StandardClosing    bool      `json:"standard_closing"`
+	AgentID            string    `json:"agent_id"`
+	At                 time.Time `json:"at"`
 }
 
 // Recorder stores handling records.

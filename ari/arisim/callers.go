@@ -92,6 +92,10 @@ type CallReport struct {
 	// its STASISSTATUS once the broadcast is over ("SUCCESS", "TIMEOUT",
 	// "FAILED"). Both "" for a call that was not broadcast.
 	ClaimedBy, Broadcast string
+	// MusicOnHold: music on hold is on now (POST .../moh and not yet DELETE);
+	// MOHStarts: when each start came (sim time).
+	MusicOnHold bool
+	MOHStarts   []time.Time
 }
 
 // Call is a placed inbound call.
@@ -160,6 +164,7 @@ func (c *Call) Transcript() CallReport {
 	r.Heard = slices.Clone(c.rep.Heard)
 	r.BridgedWith = slices.Clone(c.rep.BridgedWith)
 	r.Vars = maps.Clone(c.vars)
+	r.MOHStarts = slices.Clone(c.rep.MOHStarts)
 	return r
 }
 

@@ -134,6 +134,21 @@ func (s *Server) handleNoEvent(w http.ResponseWriter, _ *params, _ *channel, _ *
 	writeNoContent(w)
 }
 
+// handleMOH starts or stops music on hold (no event, transcript 08); a
+// placed call's report keeps whether it is on and every start.
+func (s *Server) handleMOH(w http.ResponseWriter, _ *params, ch *channel, r *http.Request) {
+	writeNoContent(w)
+	if ch.call == nil || ch.call.stasis != ch {
+		return
+	}
+	on := r.Method == http.MethodPost
+	rep := &ch.call.rep
+	if on && !rep.MusicOnHold {
+		rep.MOHStarts = append(rep.MOHStarts, s.now())
+	}
+	rep.MusicOnHold = on
+}
+
 func (s *Server) handlePlay(w http.ResponseWriter, p *params, ch *channel, r *http.Request) {
 	s.play(w, p, r.PathValue("pbid"), ch, nil)
 }

@@ -378,7 +378,9 @@ func (s *Server) allocate(o originateReq, tech, res string) *channel {
 	case strings.EqualFold(tech, "Local"):
 		return s.originateLocal(o, res)
 	case strings.EqualFold(tech, "PJSIP"):
-		if a, ok := s.agents[o.endpoint]; ok {
+		// An offline endpoint (no contact registered) cannot be
+		// allocated, like an unknown one.
+		if a, ok := s.agents[o.endpoint]; ok && !s.offline[res] {
 			return s.originatePJSIPAgent(o, res, a)
 		}
 	}

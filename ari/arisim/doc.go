@@ -83,7 +83,10 @@
 // An app gets the events of channels in it (and, for channels it originated
 // with app=, of both Local halves until ChannelDestroyed); subscribeAll
 // sockets also get ChannelCreated, BridgeCreated, DeviceStateChanged and
-// the dialplan events of every channel. A second socket for the same app
+// the dialplan events of every channel; an app subscribed to
+// endpoint:PJSIP/<name> gets its EndpointStateChange (SetEndpointOnline
+// takes an endpoint offline: originating it then fails with 500 Allocation
+// failed). A second socket for the same app
 // replaces the first (ApplicationReplaced); events for an app without a
 // socket are lost, nothing is replayed on reconnect.
 //

@@ -87,10 +87,45 @@ func (s *Server) StallRequests(match func(method, path string) bool, d time.Dura
 	}
 }
 
+type failure struct {
+	match   func(method, path string) bool
+	status  int
+	message string
+	times   int
+}
+
+// FailRequests answers the next times matching REST requests with status
+// and Asterisk's error body {"message": message} without handling them,
+// as Asterisk does when the resource went away under the request (e.g.
+// 404 "Bridge not found" on POST /bridges/{id}/addChannel when the bridge
+// was destroyed meanwhile). restore removes what is left of it.
+func (s *Server) FailRequests(match func(method, path string) bool, status int, message string, times int) (restore func()) {
+	f := &failure{match: match, status: status, message: message, times: times}
+	s.lock()
+	s.failures[f] = struct{}{}
+	s.unlock()
+	return func() {
+		s.lock()
+		delete(s.failures, f)
+		s.unlock()
+	}
+}
+
 func (s *Server) withStall(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var d time.Duration
 		s.lock()
+		for f := range s.failures {
+			if f.times > 0 && f.match(r.Method, r.URL.Path) {
+				f.times--
+				if f.times == 0 {
+					delete(s.failures, f)
+				}
+				s.unlock()
+				writeMsg(w, f.status, f.message)
+				return
+			}
+		}
 		for st := range s.stalls {
 			if st.match(r.Method, r.URL.Path) && st.d > d {
 				d = st.d

@@ -110,6 +110,9 @@ func (s *Server) endpoints() []endpointJSON {
 	out := make([]endpointJSON, 0, len(names))
 	for _, n := range names {
 		e := endpointJSON{Technology: "PJSIP", Resource: n, State: "online", ChannelIDs: []string{}}
+		if s.offline[n] {
+			e.State = "offline"
+		}
 		for _, ch := range s.sortedChannels() {
 			if ch.tech == "PJSIP" && pjsipResource(ch.name) == n {
 				e.ChannelIDs = append(e.ChannelIDs, ch.id)
@@ -243,7 +246,8 @@ func (s *Server) handleDeleteDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 // handleAppSubscribe implements POST/DELETE /applications/{name}/subscription
-// for channel: and bridge: event sources (others are accepted and ignored).
+// for channel:, bridge: and endpoint: event sources (deviceState: is
+// accepted and ignored).
 func (s *Server) handleAppSubscribe(w http.ResponseWriter, r *http.Request) {
 	p, _ := readParams(r)
 	s.lock()
@@ -277,7 +281,18 @@ func (s *Server) handleAppSubscribe(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			apply = append(apply, func() { setWatch(b.watchers, name, subscribe) })
-		case "endpoint", "deviceState":
+		case "endpoint":
+			if !s.endpointExists(id) {
+				writeMsg(w, http.StatusUnprocessableEntity, "Event source does not exist")
+				return
+			}
+			apply = append(apply, func() {
+				if s.endpointWatchers[id] == nil {
+					s.endpointWatchers[id] = map[string]bool{}
+				}
+				setWatch(s.endpointWatchers[id], name, subscribe)
+			})
+		case "deviceState":
 		default:
 			writeMsg(w, http.StatusBadRequest, "Invalid event source URI scheme")
 			return
@@ -295,5 +310,50 @@ func setWatch(m map[string]bool, app string, on bool) {
 		m[app] = true
 	} else {
 		delete(m, app)
+	}
+}
+
+// endpointExists reports whether "PJSIP/<resource>" is one of endpoints().
+// Called with the lock held.
+func (s *Server) endpointExists(ep string) bool {
+	tech, res, ok := strings.Cut(ep, "/")
+	if !ok || !strings.EqualFold(tech, "PJSIP") {
+		return false
+	}
+	for _, e := range s.endpoints() {
+		if e.Resource == res {
+			return true
+		}
+	}
+	return false
+}
+
+// SetEndpointOnline takes a PJSIP endpoint ("PJSIP/agent1001") offline
+// (its contact unregistered: originating it fails with 500 Allocation
+// failed) or back online, and sends EndpointStateChange to the apps
+// subscribed to it (endpoint:PJSIP/agent1001).
+func (s *Server) SetEndpointOnline(endpoint string, online bool) {
+	s.lock()
+	defer s.unlock()
+	_, res, _ := strings.Cut(endpoint, "/")
+	if s.offline[res] == !online {
+		return
+	}
+	if online {
+		delete(s.offline, res)
+	} else {
+		s.offline[res] = true
+	}
+	var ej endpointJSON
+	for _, e := range s.endpoints() {
+		if e.Resource == res {
+			ej = e
+		}
+	}
+	for app := range s.endpointWatchers[endpoint] {
+		if ap := s.apps[app]; ap != nil && ap.current != nil {
+			s.enqueue(ap.current, obj{{"type", "EndpointStateChange"}, {"timestamp", s.stamp()},
+				{"endpoint", ej}, {"asterisk_id", s.opts.EntityID}, {"application", app}})
+		}
 	}
 }

@@ -25,7 +25,9 @@ func (s *Server) routes() http.Handler {
 	h("GET /ari/channels/{id}", s.handleGetChannel)
 	h("DELETE /ari/channels/{id}", s.handleHangup)
 	h("POST /ari/channels/{id}/answer", s.chanOp(s.handleAnswer))
-	for _, op := range []string{"ring", "moh", "hold", "mute", "silence"} {
+	h("POST /ari/channels/{id}/moh", s.chanOp(s.handleMOH))
+	h("DELETE /ari/channels/{id}/moh", s.chanOp(s.handleMOH))
+	for _, op := range []string{"ring", "hold", "mute", "silence"} {
 		h("POST /ari/channels/{id}/"+op, s.chanOp(s.handleNoEvent))
 		h("DELETE /ari/channels/{id}/"+op, s.chanOp(s.handleNoEvent))
 	}

@@ -89,8 +89,13 @@ type Server struct {
 	// duplicate-id originate, the next allocation failure answers 409 too.
 	staleDup bool
 
-	stalls         map[*stall]struct{}
-	bridgeAddDelay time.Duration
+	stalls   map[*stall]struct{}
+	failures map[*failure]struct{}
+	// offline PJSIP resources (SetEndpointOnline) and the apps subscribed
+	// to each endpoint ("PJSIP/agent1001" → apps)
+	offline          map[string]bool
+	endpointWatchers map[string]map[string]bool
+	bridgeAddDelay   time.Duration
 
 	srv *http.Server
 	ln  net.Listener
@@ -117,20 +122,23 @@ func New(opts Options) *Server {
 		opts.MissingSounds = defaultMissing
 	}
 	s := &Server{
-		opts:      opts,
-		log:       opts.Logger,
-		clk:       newClock(opts.TimeScale),
-		done:      make(chan struct{}),
-		schedWake: make(chan struct{}, 1),
-		channels:  map[string]*channel{},
-		bridges:   map[string]*bridge{},
-		playbacks: map[string][]*playback{},
-		apps:      map[string]*app{},
-		sockets:   map[*wsConn]struct{}{},
-		agents:    map[string]Agent{},
-		agentLegs: map[string][]*AgentLeg{},
-		devices:   map[string]string{},
-		stalls:    map[*stall]struct{}{},
+		opts:             opts,
+		log:              opts.Logger,
+		clk:              newClock(opts.TimeScale),
+		done:             make(chan struct{}),
+		schedWake:        make(chan struct{}, 1),
+		channels:         map[string]*channel{},
+		bridges:          map[string]*bridge{},
+		playbacks:        map[string][]*playback{},
+		apps:             map[string]*app{},
+		sockets:          map[*wsConn]struct{}{},
+		agents:           map[string]Agent{},
+		agentLegs:        map[string][]*AgentLeg{},
+		devices:          map[string]string{},
+		stalls:           map[*stall]struct{}{},
+		failures:         map[*failure]struct{}{},
+		offline:          map[string]bool{},
+		endpointWatchers: map[string]map[string]bool{},
 	}
 	s.epoch = s.clk.now().Unix()
 	s.handler = s.routes()

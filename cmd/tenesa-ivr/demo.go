@@ -57,9 +57,10 @@ func script(parts ...[]arisim.Step) []arisim.Step {
 	return out
 }
 
-// talks: after the transfer announcement the caller talks with the agent
-// for a minute, then hangs up.
-var talks = []arisim.Step{arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(time.Minute), arisim.HangUp()}
+// talks: after the transfer announcement the caller waits for an agent
+// (the agents end their calls after half a minute) and gives up after five
+// minutes.
+var talks = []arisim.Step{arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(5 * time.Minute), arisim.HangUp()}
 
 func demoCallers() []demoCaller {
 	return []demoCaller{
@@ -118,6 +119,14 @@ against it, and prints what each caller heard and the call's handling record.`,
 			}
 			defer sim.Close()
 			sim.AddAgent(arisim.Agent{Endpoint: cfg.Handoff.Endpoint, AnswerAfter: 4 * time.Second})
+			// Every configured agent answers on the simulated PBX, is
+			// logged in, and the acd's wall-clock times (wrap-up, maximum
+			// wait, announcements) run at the simulator's pace.
+			for i, ag := range cfg.Agents {
+				sim.AddAgent(arisim.Agent{Endpoint: ag.Endpoint, AnswerAfter: 4 * time.Second, HangupAfter: 30 * time.Second})
+				cfg.Agents[i].LoginAtStart = true
+			}
+			scaleQueues(cfg, scale)
 			cfg.ARI.URL, cfg.ARI.WebsocketURL = sim.URL(), sim.WebsocketURL()
 			cfg.ARI.Username, cfg.ARI.Password = "tenesa-demo", password
 
@@ -139,6 +148,14 @@ against it, and prints what each caller heard and the call's handling record.`,
 				return nil
 			}))
 			defer app.runRecords()()
+			cfg.AgentAPI.Listen = "" // the demo's agents are scripted: no agent API
+			agents, err := app.startAgents(ctx)
+			if err != nil {
+				return err
+			}
+			defer agents.close()
+			app.queue = app.useACD(agents.svc)
+			defer app.queue.close() // after the controller, before the acd and the records
 			runDone := make(chan error, 1)
 			go func() { runDone <- app.ctl.Run(ctx, app.flow.Handle) }()
 			// whatever happens below, the controller and its calls end before we return
@@ -298,4 +315,16 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// scaleQueues runs the acd's wall-clock queue times at the simulator's
+// time scale (ring timeouts are the PBX's, already scaled by it).
+func scaleQueues(cfg *configs.Config, scale float64) {
+	sc := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
+	d := &cfg.ACD.QueueDefaults
+	d.WrapUp, d.MaxWait, d.AnnounceEvery = sc(d.WrapUp), sc(d.MaxWait), sc(d.AnnounceEvery)
+	for name, q := range cfg.Routing.Queues {
+		q.WrapUp, q.MaxWait, q.AnnounceEvery = sc(q.WrapUp), sc(q.MaxWait), sc(q.AnnounceEvery)
+		cfg.Routing.Queues[name] = q
+	}
 }

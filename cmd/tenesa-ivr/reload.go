@@ -30,6 +30,10 @@ type reloader struct {
 	// configuration it was compiled from (for parts outside the Plan, such
 	// as the metrics' queue targets).
 	onChange func(*plan.Plan, *configs.Config)
+	// acd, if set, compiles the acd's part of a new configuration (queues,
+	// agents, escalation) before anything is swapped; apply swaps it in
+	// with the Plan. An error refuses the whole reload.
+	acd func(*configs.Config) (apply func(), err error)
 
 	mu sync.Mutex // one reload at a time
 }
@@ -41,7 +45,7 @@ func (r *reloader) reload(reason string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	old := r.plans.Load()
-	p, cfg, err := r.compile()
+	p, cfg, applyACD, err := r.compile()
 	if err != nil {
 		ev := r.log.Error().Str("reason", reason).Str("version", old.Version)
 		var ps configs.Problems
@@ -62,6 +66,9 @@ func (r *reloader) reload(reason string) error {
 		return nil
 	}
 	r.plans.Swap(p)
+	if applyACD != nil {
+		applyACD()
+	}
 	r.log.Info().Str("reason", reason).Str("version", p.Version).Str("previous_version", old.Version).
 		Int("menus", len(p.Menus)).Msg("config reloaded")
 	if r.onChange != nil {
@@ -70,16 +77,25 @@ func (r *reloader) reload(reason string) error {
 	return nil
 }
 
-func (r *reloader) compile() (*plan.Plan, *configs.Config, error) {
+func (r *reloader) compile() (*plan.Plan, *configs.Config, func(), error) {
 	cfg, err := r.load()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if cfg == nil {
-		return nil, nil, errors.New("config reload: the loader returned no configuration")
+		return nil, nil, nil, errors.New("config reload: the loader returned no configuration")
 	}
 	p, err := plan.Compile(cfg, r.prompts)
-	return p, cfg, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var apply func()
+	if r.acd != nil {
+		if apply, err = r.acd(cfg); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return p, cfg, apply, nil
 }
 
 // settle is how long file events must stop before a reload: editors and

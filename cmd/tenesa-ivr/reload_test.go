@@ -12,6 +12,8 @@ import (
 
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
 	"github.com/tenesa-ivr/tenesa-ivr/internal/manifest"
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
+	"github.com/tenesa-ivr/tenesa-ivr/router/acd"
 	"github.com/tenesa-ivr/tenesa-ivr/router/plan"
 )
 
@@ -191,5 +193,41 @@ func TestWatchHangUpReloads(t *testing.T) {
 	p := <-changed
 	if p.Retries != 4 || p.Version == first.Version || r.plans.Load() != p {
 		t.Errorf("hang-up reload: retries %d version %s (first %s)", p.Retries, p.Version, first.Version)
+	}
+}
+
+// TestReloadSwapsACDSettingsWithThePlan: a reload compiles the acd's part
+// of the new file with the plan and swaps both: the queue's new wrap-up and
+// the agent's new name are what the acd uses from then on.
+func TestReloadSwapsACDSettingsWithThePlan(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tenesa.yaml")
+	writeFile(t, path, goodSite)
+	r, _ := newReloader(t, path, zerolog.Nop())
+	cfg, err := r.load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := acd.FromConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := acd.New(acd.Options{Client: redistest.Client(t), KeyPrefix: redistest.Prefix(t), Pool: "main",
+		Instance: "reload-test"}, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); svc.Wait() }()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	q := &queueing{svc: svc}
+	r.acd = q.reloadACD(ctx, zerolog.Nop())
+	writeFile(t, path, "acd:\n  queue_defaults:\n    wrap_up: 45s\n")
+	if err := r.reload("test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := svc.Settings().Queues["general"].WrapUp; got != 45*time.Second {
+		t.Errorf("general's wrap-up after the reload: %s, want 45s", got)
 	}
 }

@@ -87,6 +87,7 @@ type controllerApp struct {
 	resolver *segmentation.Resolver
 	plans    *plan.Holder
 	flow     *flow.Flow
+	queue    *queueing // nil with no agents (DirectHandoff)
 	records  *router.RecordWriter
 	handover router.RedisHandover
 }
@@ -217,6 +218,9 @@ func (a *controllerApp) background(ctx context.Context, configPath string, load 
 		log: a.log.With().Str("component", "config").Logger(),
 		// the metrics' per-queue targets and the segment series follow the config
 		onChange: func(_ *plan.Plan, cfg *configs.Config) { a.metrics.Configure(metrics.FromConfig(cfg)) }}
+	if a.queue != nil {
+		r.acd = a.queue.reloadACD(ctx, a.log)
+	}
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	go func() {
@@ -262,7 +266,6 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 	// stopped after the controller (its calls submit their records), before Redis closes
 	stopRecords := a.runRecords()
 	defer stopRecords()
-
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	var draining atomic.Bool
@@ -286,6 +289,11 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		return err
 	}
 	defer agents.close()
+	// The acd is the calls' queueing side; its hand-off is closed after the
+	// controller (calls report their ends) and before the acd and the
+	// records (records waiting for a wrap-up are written).
+	a.queue = a.useACD(agents.svc)
+	defer a.queue.close()
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)

@@ -241,7 +241,9 @@ func (c *callFlow) finish() {
 	if c.noRecord {
 		return
 	}
-	f.Records.Submit(c.rec)
+	if rc, ok := f.Handoff.(RecordCompleter); !ok || !rc.Complete(c.rec, f.Records) {
+		f.Records.Submit(c.rec)
+	}
 	f.Metrics.CallOutcome(c.rec.Segment, string(c.rec.Outcome))
 	if c.selfService || c.rec.SelfServiceResult != "" {
 		f.Metrics.SelfServiceEnded(metrics.SelfServiceTicketStatus, string(c.rec.Outcome))

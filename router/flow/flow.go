@@ -71,6 +71,28 @@ type Handoff interface {
 	Handoff(ctx context.Context, call ari.Call, p *plan.Plan, req RouteRequest) HandoffResult
 }
 
+// RecordCompleter is implemented by a queueing side whose part of the
+// record ends after the caller is released (the agent's wrap-up and
+// disposition): Complete takes the record and submits it to sink once
+// complete, in the background; it must not block. false: not its call,
+// the flow submits the record now.
+type RecordCompleter interface {
+	Complete(rec *router.Record, sink router.RecordSink) bool
+}
+
+// Resumer is implemented by a queueing side that keeps waiting calls
+// across a controller restart: Resume takes back an adopted call it still
+// has waiting (ok false: none, the flow starts the call afresh).
+type Resumer interface {
+	Resume(ctx context.Context, call ari.Call, p *plan.Plan) (res HandoffResult, queue string, ok bool)
+}
+
+// AdoptedEnder is implemented by a queueing side that must hear of the end
+// of a call adopted while talking to an agent.
+type AdoptedEnder interface {
+	AdoptedEnded(ctx context.Context, callID string, agentHungUp bool)
+}
+
 // Flow runs the SOP for each call. Its fields are set once at start-up and
 // read by every call; nothing in it is written by a call goroutine.
 // Everything configurable a call needs (lines, menus, prompts, segment rules,
@@ -107,6 +129,11 @@ func (f *Flow) Handle(ctx context.Context, call ari.Call) {
 	handedOver := c.takeHandover()
 	if c.info.BridgeID != "" || handedOver {
 		c.resumeBridged()
+		return
+	}
+	// A call adopted while it waited for an agent (its controller
+	// restarted) takes its place in the queue back.
+	if c.info.Adopted && c.resumeQueued() {
 		return
 	}
 
@@ -198,7 +225,76 @@ func (c *callFlow) resumeBridged() {
 		return
 	}
 	c.log.Info().Str("bridge_id", c.info.BridgeID).Msg("adopted call already with an agent: waiting for its end")
-	<-c.ctx.Done()
+	agentLeft := anyGone(c.ctx, c.info.AgentLegs)
+	select {
+	case <-c.ctx.Done():
+	case <-agentLeft:
+		// The agent hung up: end the call rather than leave the caller
+		// alone in the bridge.
+		c.log.Info().Msg("agent of the adopted call hung up: ending the call")
+		c.hangup()
+	}
+	if e, ok := c.f.Handoff.(AdoptedEnder); ok && !errors.Is(context.Cause(c.ctx), ari.ErrShutdown) &&
+		!errors.Is(context.Cause(c.ctx), ari.ErrReplaced) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.ctx), 5*time.Second)
+		e.AdoptedEnded(ctx, c.call.ID(), isClosed(agentLeft))
+		cancel()
+	}
+}
+
+// resumeQueued hands an adopted call back to the queueing side when it
+// still has it waiting; false: the call starts afresh.
+func (c *callFlow) resumeQueued() bool {
+	r, ok := c.f.Handoff.(Resumer)
+	if !ok {
+		return false
+	}
+	c.enter(router.StageQueue)
+	h, queue, ok := r.Resume(c.ctx, c.call, c.plan)
+	if !ok {
+		return false
+	}
+	c.rec.Queue = queue
+	c.handoffResult(h)
+	return true
+}
+
+// anyGone closes when the first of legs ends (never with no legs); its
+// helper ends with ctx.
+func anyGone(ctx context.Context, legs []ari.Leg) <-chan struct{} {
+	out := make(chan struct{})
+	if len(legs) == 0 {
+		return out
+	}
+	go func() {
+		cases := make(chan struct{}, len(legs))
+		done := make(chan struct{})
+		defer close(done)
+		for _, l := range legs {
+			go func() {
+				select {
+				case <-l.Gone():
+					cases <- struct{}{}
+				case <-done:
+				}
+			}()
+		}
+		select {
+		case <-cases:
+			close(out)
+		case <-ctx.Done():
+		}
+	}()
+	return out
+}
+
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // errorStage classifies an error that ended the flow at a stage: the caller

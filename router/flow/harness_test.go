@@ -69,18 +69,19 @@ const (
 // world is one isolated test world: a simulated Asterisk, the controller
 // running the flow, real Redis under a fresh prefix.
 type world struct {
-	t       testing.TB
-	sim     *arisim.Server
-	ctl     *ari.Controller
-	flow    *flow.Flow
-	cfg     *configs.Config
-	mu      sync.Mutex
-	records map[string]*router.Record
-	notify  chan struct{}   // closed and replaced on every record
-	bridged map[string]bool // calls the flow has bridged with an agent
-	ctlOpts ari.Options
-	ctlStop func()        // stops the running controller and waits for its calls
-	clock   *atomic.Int64 // the flow's wall clock (UnixNano)
+	t         testing.TB
+	sim       *arisim.Server
+	ctl       *ari.Controller
+	flow      *flow.Flow
+	cfg       *configs.Config
+	mu        sync.Mutex
+	records   map[string]*router.Record
+	notify    chan struct{}   // closed and replaced on every record
+	bridged   map[string]bool // calls the flow has bridged with an agent
+	ctlOpts   ari.Options
+	ctlStop   func() // stops the running controller and waits for its calls
+	beforeRun func(ctl *ari.Controller)
+	clock     *atomic.Int64 // the flow's wall clock (UnixNano)
 
 	rdb      *redis.Client // the test Redis (customer data, hand-overs)
 	handover router.RedisHandover
@@ -117,6 +118,9 @@ func (w *world) startController(t testing.TB) {
 	ctl, err := ari.NewController(w.ctlOpts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if w.beforeRun != nil {
+		w.beforeRun(ctl)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -194,6 +198,11 @@ type worldOpts struct {
 	customers func(inner flow.Customers, plans *plan.Holder) flow.Customers
 	// metrics: the flow's and the controller's metrics (nil: none)
 	metrics *metrics.Metrics
+	// handoff, if set, builds the flow's queueing side (default: DirectHandoff)
+	handoff func(w *world, log zerolog.Logger) flow.Handoff
+	// beforeRun is called with each controller before it runs (e.g. to
+	// watch the agents' endpoints)
+	beforeRun func(ctl *ari.Controller)
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -312,6 +321,10 @@ func newWorld(t testing.TB, o worldOpts) *world {
 		Log:             log,
 		Now:             func() time.Time { return time.Unix(0, clock.Load()) },
 	}
+	if o.handoff != nil {
+		w.flow.Handoff = o.handoff(w, log)
+	}
+	w.beforeRun = o.beforeRun
 	// Records go through the production writer; the test sees a record once
 	// its sink took it (and the stream, when the test has one, first).
 	capture := func(_ context.Context, r *router.Record) error {

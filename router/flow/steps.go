@@ -387,7 +387,11 @@ func (c *callFlow) route(attrs plan.Attrs) {
 		return
 	}
 	c.enter(router.StageQueue)
-	h := c.f.Handoff.Handoff(c.ctx, c.call, c.plan, req)
+	c.handoffResult(c.f.Handoff.Handoff(c.ctx, c.call, c.plan, req))
+}
+
+// handoffResult takes the queueing side's result into the record.
+func (c *callFlow) handoffResult(h HandoffResult) {
 	c.rec.Outcome, c.rec.AgentID, c.rec.FailReason = h.Outcome, h.AgentID, h.FailReason
 	if !h.EnqueuedAt.IsZero() {
 		t := h.EnqueuedAt

@@ -68,7 +68,8 @@ func Compile(cfg *configs.Config, prompts configs.PromptIDs) (*Plan, error) {
 		},
 		Regions:  maps.Clone(cfg.Regions),
 		Segments: segments,
-		Handoff:  Handoff{Endpoint: cfg.Handoff.Endpoint, RingTimeout: cfg.Handoff.RingTimeout},
+		Handoff: Handoff{Endpoint: cfg.Handoff.Endpoint, RingTimeout: cfg.Handoff.RingTimeout,
+			ACD: len(cfg.Agents) > 0, TeamLeaderQueue: cfg.ACD.TeamLeaderQueue},
 
 		Lines:           make(map[string]configs.Line, len(cfg.Lines)),
 		DefaultTimeZone: cfg.Greeting.DefaultTimeZone,

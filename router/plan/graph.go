@@ -268,9 +268,15 @@ func (p *Plan) flowGraph() *graph {
 	}
 	g.edge("rules", queueNode(p.defaultQueue), "unidentified, or no rule matches")
 
-	// 8-9 hand-off (interim: one agent endpoint until the ACD)
-	g.node("handoff", shapeStep, "routing", "hand-off: music on hold, ring "+p.Handoff.Endpoint,
-		"ring "+p.Handoff.RingTimeout.String()+", screen-pop in channel variables")
+	// 8-9 hand-off: the ACD, or one agent endpoint when no agents are configured
+	if p.Handoff.ACD {
+		g.node("handoff", shapeStep, "routing", "ACD: wait on music on hold, position and estimated wait announced",
+			"ring the offered agent (ring_all: several) with the screen-pop in channel variables",
+			"no answer: next agent, the first paused no_answer")
+	} else {
+		g.node("handoff", shapeStep, "routing", "hand-off: music on hold, ring "+p.Handoff.Endpoint,
+			"ring "+p.Handoff.RingTimeout.String()+", screen-pop in channel variables")
+	}
 	queues := make([]string, 0, len(queueID))
 	for q := range queueID {
 		queues = append(queues, q)
@@ -280,8 +286,14 @@ func (p *Plan) flowGraph() *graph {
 		g.edge(queueID[q], "handoff", "")
 	}
 	g.edge("handoff", outcome["agent_answered"], "agent answers: bridged")
-	g.node("fallback", shapeStep, "routing", "no agent answers: continue in the dialplan (plain Queue fallback)")
-	g.edge("handoff", "fallback", "no answer")
+	if p.Handoff.ACD {
+		if tl := p.Handoff.TeamLeaderQueue; tl != "" {
+			g.edge("handoff", "handoff", "past the maximum wait, repeat caller or agent's escalation: queue "+tl)
+		}
+	} else {
+		g.node("fallback", shapeStep, "routing", "no agent answers: continue in the dialplan (plain Queue fallback)")
+		g.edge("handoff", "fallback", "no answer")
+	}
 	g.dottedEdge("handoff", outcome["abandoned_queue"], "caller hangs up while waiting")
 
 	// anywhere

@@ -83,11 +83,17 @@ type Route struct {
 	Rule     string   // name of the matching rule, or "default"
 }
 
-// Handoff is the interim agent hand-off until the ACD lands: bridge the
-// caller to one configured endpoint.
+// Handoff is the direct agent hand-off of a configuration with no agents
+// (the ACD serves every other): bridge the caller to one configured
+// endpoint.
 type Handoff struct {
 	Endpoint    string
 	RingTimeout time.Duration
+	// ACD: agents are configured, so callers queue in the ACD (router/acd)
+	// and Endpoint is unused; TeamLeaderQueue is where overflows and
+	// escalations go ("" for none).
+	ACD             bool
+	TeamLeaderQueue string
 }
 
 // Plan is the compiled, immutable IVR and routing configuration. Nothing in
