@@ -146,7 +146,7 @@ func (c *Config) validateACD(v *validator) {
 	for i, ag := range c.Agents {
 		key := fmt.Sprintf("agents[%d]", i)
 		switch {
-		case !isAgentID(ag.ID):
+		case !IsAgentID(ag.ID):
 			v.add(key+".id", "%q is not an agent id (1-64 letters, digits, '.', '_' or '-')", ag.ID)
 		default:
 			if j, dup := ids[ag.ID]; dup {
@@ -221,7 +221,10 @@ func (c *Config) knownSkills() map[string]bool {
 	return out
 }
 
-func isAgentID(s string) bool {
+// IsAgentID reports whether s is a valid agent (or controller instance) id:
+// 1-64 letters, digits, '.', '_' or '-'. The acd checks ids it is given
+// through its API with the same rule.
+func IsAgentID(s string) bool {
 	if s == "" || len(s) > 64 {
 		return false
 	}

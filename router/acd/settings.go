@@ -108,17 +108,8 @@ func (a Agent) check(st *Settings) error {
 	return nil
 }
 
-func validID(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
-}
+// validID is the id rule of agents and instances, the one of the config.
+func validID(s string) bool { return configs.IsAgentID(s) }
 
 func validEndpoint(s string) bool {
 	tech, res, ok := strings.Cut(s, "/")
