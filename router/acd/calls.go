@@ -63,15 +63,21 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 		b, _ := json.Marshal(esc)
 		escJSON = string(b)
 	}
+	// Registered before the script: the waiter holds what arrives for the
+	// call until the reply says where its notice numbering stands.
 	w := s.register(e.CallID)
-	w.order.Lock() // a repeat caller's move notice comes before its first offer
 	r, err := s.run(ctx, enqueue, e.CallID, queue, prio, score(prio, enq), strings.Join(skills, ","), s.instance,
 		ms(enq), q.RingTimeout.Milliseconds(), q.WrapUp.Milliseconds(), maxWaitAt, string(e.ScreenPop),
 		e.ServiceID, escJSON, e.Queue)
-	if err == nil && str(r, 0) == "new" && esc != nil {
-		w.push(Notice{Kind: NoticeMoved, CallID: e.CallID, Move: esc})
+	if err == nil && (str(r, 0) == "new" || str(r, 0) == "adopted") {
+		seq := num(r, 3)
+		if str(r, 0) == "new" && esc != nil { // a repeat caller's move comes before its first offer
+			w.start(seq - 1)
+			w.accept(Notice{Kind: NoticeMoved, CallID: e.CallID, Move: esc, Seq: seq})
+		} else {
+			w.start(seq)
+		}
 	}
-	w.order.Unlock()
 	if err != nil {
 		w.Close()
 		return nil, err

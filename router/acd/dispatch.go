@@ -56,31 +56,32 @@ func strs(r []any, i int) []string {
 }
 
 // offerFrom decodes a script's offer ({cid, owner, queue, ring ms, pop,
-// published, id, name, endpoint, ...}); ok is false for {}. published: the
-// script already sent the notice to the owner (another controller).
-func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, published, ok bool) {
-	if len(r) < 6 {
-		return Offer{}, "", nil, false, false
+// published, seq, id, name, endpoint, ...}); ok is false for {}.
+// published: the script already sent the notice to the owner (another
+// controller); seq: the notice's number.
+func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, published bool, seq int64, ok bool) {
+	if len(r) < 7 {
+		return Offer{}, "", nil, false, 0, false
 	}
 	o = Offer{CallID: str(r, 0), Queue: str(r, 2), RingTimeout: time.Duration(num(r, 3)) * time.Millisecond}
-	for i := 6; i+2 < len(r); i += 3 {
+	for i := 7; i+2 < len(r); i += 3 {
 		o.Agents = append(o.Agents, OfferedAgent{ID: str(r, i), Name: str(r, i+1), Endpoint: str(r, i+2)})
 	}
 	if p := str(r, 4); p != "" {
 		pop = json.RawMessage(p)
 	}
-	return o, str(r, 1), pop, str(r, 5) == "1", true
+	return o, str(r, 1), pop, str(r, 5) == "1", num(r, 6), true
 }
 
 // deliver hands a reserved offer to the call's owner (unless the script
 // published it already) and tells the agents.
 func (s *Service) deliver(ctx context.Context, reply []any, start time.Time) {
-	o, owner, pop, published, ok := offerFrom(reply)
+	o, owner, pop, published, seq, ok := offerFrom(reply)
 	if !ok {
 		return
 	}
 	if !published {
-		if err := s.send(ctx, owner, Notice{Kind: NoticeOffer, CallID: o.CallID, Offer: &o}); err != nil {
+		if err := s.send(ctx, owner, Notice{Kind: NoticeOffer, CallID: o.CallID, Offer: &o, Seq: seq}); err != nil {
 			// The offer timer takes the reservation back if it never arrives.
 			s.log.Warn().Err(err).Str("call_id", o.CallID).Msg("acd: offer not delivered")
 		}
@@ -262,23 +263,19 @@ func (s *Service) wrapEnded(agentID, callID, missing string, figures []any) {
 }
 
 func (s *Service) offerDue(ctx context.Context, callID string) {
-	// The withdrawal notice is queued before anyone can offer the call
-	// again: under the waiter's order lock here, by the script for another
-	// controller's call.
-	w, unlock := s.holdOrder(callID)
+	// The withdrawal notice is numbered by the script, before anyone can
+	// offer the call again: the waiter delivers it before that offer.
 	r, err := s.run(ctx, offerDue, callID)
 	if err != nil || str(r, 0) != "ok" {
-		unlock()
 		if err != nil {
 			s.log.Warn().Err(err).Str("call_id", callID).Msg("acd: offer expiry failed")
 		}
 		return
 	}
 	agents := strs(r, 3)
-	if w != nil && str(r, 2) == s.instance {
-		w.push(Notice{Kind: NoticeWithdrawn, CallID: callID, Agents: agents})
+	if str(r, 2) == s.instance {
+		s.local(Notice{Kind: NoticeWithdrawn, CallID: callID, Agents: agents, Seq: num(r, 5)})
 	}
-	unlock()
 	s.log.Warn().Str("call_id", callID).Strs("agents", agents).
 		Msg("acd: offer never answered for by the call's owner: agents released, call waits again")
 	s.released(ctx, callID, agents)
@@ -342,20 +339,17 @@ func (s *Service) moveCall(ctx context.Context, callID, guard, from, to string, 
 	}
 	esc := Escalation{From: from, To: to, Reason: reason, By: by, At: now.UTC()}
 	escJSON, _ := json.Marshal(esc)
-	// The move notice is queued before anyone can offer the call in its new
-	// queue: under the waiter's order lock here, by the script for another
-	// controller's call.
-	w, unlock := s.holdOrder(callID)
+	// The move notice is numbered by the script, before anyone can offer
+	// the call in its new queue: the waiter delivers it before that offer.
 	r, err := s.run(ctx, move, callID, guard, from, to, st.EscalationPriority,
 		score(st.EscalationPriority, fromMS(enq)), target.RingTimeout.Milliseconds(), target.WrapUp.Milliseconds(),
 		maxWaitAt, string(escJSON), strings.Join(escalatedSkills(skills, target), ","), by)
 	if err == nil && str(r, 0) == "ok" {
 		s.countMove(from, to, reason, r) // before the owner hears of the move
-		if w != nil && str(r, 3) == s.instance {
-			w.push(Notice{Kind: NoticeMoved, CallID: callID, Move: &esc})
+		if str(r, 3) == s.instance {
+			s.local(Notice{Kind: NoticeMoved, CallID: callID, Move: &esc, Seq: num(r, 6)})
 		}
 	}
-	unlock()
 	if err != nil {
 		return err
 	}

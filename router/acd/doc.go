@@ -63,7 +63,8 @@
 //	                                 qenq (ms: entered its current queue),
 //	                                 ring, wrap, maxwait_at, agents (offered), agent, answered, ended,
 //	                                 ended_by, wrap_done, pop (screen-pop JSON), service, escal (JSON
-//	                                 lines), dispo (JSON), norec, offered_to; expires 24 h after the
+//	                                 lines), dispo (JSON), norec, offered_to, nseq (number of the
+//	                                 call's last notice); expires 24 h after the
 //	                                 end (or the wrap-up end)
 //	B timers                 zset    "wrap|agent", "maxwait|call", "offer|call" by deadline (ms)
 //	B ctl:<instance>         string  a controller's lease (TTL 15 s, renewed every 5 s)
@@ -90,11 +91,14 @@
 //     the reservation (a stale or duplicate report is a *CallStateError or a
 //     no-op), and release the other agents of a ring_all offer;
 //   - a timer is fired by the controller whose script removes it first;
-//   - a call's notices keep their order: a move or a withdrawal is queued to
-//     the owner before the call can be offered again (published by the
-//     script itself for another controller's call; under the waiter's order
-//     lock for a local one), so a hand-off never sees the next offer before
-//     the notice that ends the previous one.
+//   - a call's notices keep their order: every script that makes one (an
+//     offer, a move, a withdrawal) numbers it (the call's nseq), and the
+//     owner's waiter delivers them in that order whichever controller ran
+//     the script and whether the notice came in a reply or through pub/sub
+//     (order.go), so a hand-off never sees the next offer before the
+//     notice that ends the previous one. One that comes early is held
+//     until the missing one arrives, for 1 s at most (a lost pub/sub
+//     message must not stall a caller; logged).
 //
 // In-process locks guard only this controller's waiters and subscribers.
 //

@@ -75,6 +75,13 @@ end
 local function remote(owner)
   return owner and owner ~= '' and B..'ctl:'..owner ~= KEYS[2]
 end
+-- nseq numbers the next notice of a call (offer, move, withdrawal), in
+-- the order the scripts produce them: the waiter delivers them in that
+-- order, whichever controller ran the script and whichever way (reply or
+-- pub/sub) the notice travels.
+local function nseq(cid)
+  return redis.call('HINCRBY', ck(cid), 'nseq', 1)
+end
 local function jstrings(list)
   local out = {}
   for i, x in ipairs(list) do out[i] = cjson.encode(x) end
@@ -99,15 +106,17 @@ local function reserve(cid, q, agents)
   local ring = tonumber(redis.call('HGET', c, 'ring') or '0') or 0
   redis.call('ZADD', TIMERS, now + ring + GRACE, 'offer|'..cid)
 end
--- offer_of: {cid, owner, queue, ring ms, screen-pop, published, id1,
--- name1, endpoint1, ...}. An offer for a call owned by another controller
--- than the caller's (KEYS[2] is the caller's lease key) is published to
--- that controller's notice channel here, in the reserving script (published
--- "1"): no second round trip on the way to the owner.
+-- offer_of: {cid, owner, queue, ring ms, screen-pop, published, seq, id1,
+-- name1, endpoint1, ...}; seq is the offer's notice number (nseq). An
+-- offer for a call owned by another controller than the caller's (KEYS[2]
+-- is the caller's lease key) is published to that controller's notice
+-- channel here, in the reserving script (published "1"): no second round
+-- trip on the way to the owner.
 local function offer_of(cid)
   local c = redis.call('HMGET', ck(cid), 'owner', 'queue', 'ring', 'pop', 'agents')
   local owner = c[1] or ''
-  local out = {cid, owner, c[2] or '', c[3] or '0', c[4] or '', '0'}
+  local seq = nseq(cid)
+  local out = {cid, owner, c[2] or '', c[3] or '0', c[4] or '', '0', seq}
   local agents = {}
   for _, id in ipairs(split(c[5])) do
     local a = redis.call('HMGET', ak(id), 'name', 'endpoint')
@@ -115,7 +124,7 @@ local function offer_of(cid)
     agents[#agents+1] = {id = id, name = a[1] or '', endpoint = a[2] or ''}
   end
   if remote(owner) then
-    redis.call('PUBLISH', B..'n:'..owner, cjson.encode({kind = 'offer', call_id = cid,
+    redis.call('PUBLISH', B..'n:'..owner, cjson.encode({kind = 'offer', call_id = cid, seq = seq,
       offer = {call_id = cid, queue = out[3], agents = agents, ring_timeout = (tonumber(out[4]) or 0) * 1000000}}))
     out[6] = '1'
   end
@@ -258,8 +267,9 @@ return {'ok', 'updated'}
 // service, escalations, first queue. A call still waiting, offered or
 // orphaned (its owner died) is adopted: it keeps its place and queue, its
 // owner becomes this controller, agents reserved for it are released.
-// Reply {"new"|"adopted", queue, released agents} or {"connected", queue,
-// agent}.
+// Reply {"new"|"adopted", queue, released agents, notice seq: the last
+// notice numbered (new: the repeat caller's move, 0 for none)} or
+// {"connected", queue, agent}.
 var enqueue = script(`
 local cid, q = ARGV[3], ARGV[4]
 local c = ck(cid)
@@ -277,7 +287,7 @@ if st[1] == 'waiting' or st[1] == 'offered' or st[1] == 'orphaned' then
     redis.call('HSET', c, 'state', 'waiting', 'agents', '')
     redis.call('ZADD', qk(st[2], 'waiting'), redis.call('HGET', c, 'score'), cid)
   end
-  return {'adopted', st[2], released}
+  return {'adopted', st[2], released, tonumber(redis.call('HGET', c, 'nseq') or '0') or 0}
 end
 redis.call('DEL', c)
 redis.call('HSET', c, 'queue', q, 'prio', ARGV[5], 'score', ARGV[6], 'skills', ARGV[7], 'owner', ARGV[8],
@@ -286,7 +296,9 @@ redis.call('HSET', c, 'queue', q, 'prio', ARGV[5], 'score', ARGV[6], 'skills', A
   'qenq', ARGV[9])
 redis.call('ZADD', qk(q, 'waiting'), ARGV[6], cid)
 if tonumber(ARGV[12]) > 0 then redis.call('ZADD', TIMERS, ARGV[12], 'maxwait|'..cid) end
-return {'new', q, {}}
+local seq = 0
+if ARGV[15] ~= '' then seq = nseq(cid) end
+return {'new', q, {}, seq}
 `)
 
 // candidates: ARGV[3] call. The available, online agents of the call's
@@ -445,7 +457,7 @@ return {'ok', a[2] or '', norec, take(id), wrapinfo}
 // offerDue: ARGV[3] call. The offer timer fired (the hand-off reported
 // nothing for ring timeout + grace): the agents still reserved are released
 // and the call waits again at its place. Reply {"ok", queue, owner,
-// released agents, overdue "1"|"0"} or {"none"}.
+// released agents, overdue "1"|"0", notice seq} or {"none"}.
 var offerDue = script(`
 local cid = ARGV[3]
 if redis.call('ZREM', TIMERS, 'offer|'..cid) == 0 then return {'none'} end
@@ -453,16 +465,18 @@ local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'agents', 'score', 'own
 if c[1] ~= 'offered' then return {'none'} end
 local released = release(cid, split(c[3]))
 redis.call('HSET', ck(cid), 'state', 'waiting', 'agents', '')
+local seq = nseq(cid)
 if remote(c[5]) then
-  redis.call('PUBLISH', B..'n:'..c[5], '{"kind":"withdrawn","call_id":'..cjson.encode(cid)..',"agents":'..jstrings(released)..'}')
+  redis.call('PUBLISH', B..'n:'..c[5], '{"kind":"withdrawn","seq":'..seq..',"call_id":'..cjson.encode(cid)..
+    ',"agents":'..jstrings(released)..'}')
 end
 local mw = tonumber(c[6] or '0') or 0
 if mw > 0 and now >= mw then
   redis.call('ZADD', TIMERS, now, 'maxwait|'..cid)
-  return {'ok', c[2], c[5] or '', released, '1'}
+  return {'ok', c[2], c[5] or '', released, '1', seq}
 end
 redis.call('ZADD', qk(c[2], 'waiting'), c[4], cid)
-return {'ok', c[2], c[5] or '', released, '0'}
+return {'ok', c[2], c[5] or '', released, '0', seq}
 `)
 
 // move: ARGV[3] call, ARGV[4] timer member to claim first ("" none),
@@ -473,7 +487,7 @@ return {'ok', c[2], c[5] or '', released, '0'}
 // moves to the target queue; a connected one (escalated by its agent) too,
 // and its agent wraps up. Reply {"ok", old queue, agent put in wrap-up,
 // owner, screen-pop, ms spent in the old queue (waiting, or talking when
-// its agent escalated)} or {"none"} or {"nocall"} or {"state", call state}
+// its agent escalated), notice seq} or {"none"} or {"nocall"} or {"state", call state}
 // or {"notyours", agent}.
 var move = script(`
 local cid, guard, from, to, by = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[14]
@@ -506,14 +520,16 @@ redis.call('HSET', ck(cid), 'queue', to, 'prio', ARGV[7], 'score', ARGV[8], 'rin
 if st == 'waiting' then redis.call('ZADD', qk(to, 'waiting'), ARGV[8], cid) end
 redis.call('ZREM', TIMERS, 'maxwait|'..cid)
 if tonumber(ARGV[11]) > 0 then redis.call('ZADD', TIMERS, ARGV[11], 'maxwait|'..cid) end
+local seq = nseq(cid)
 if remote(c[5]) then
-  redis.call('PUBLISH', B..'n:'..c[5], '{"kind":"moved","call_id":'..cjson.encode(cid)..',"move":'..ARGV[12]..'}')
+  redis.call('PUBLISH', B..'n:'..c[5], '{"kind":"moved","seq":'..seq..',"call_id":'..cjson.encode(cid)..
+    ',"move":'..ARGV[12]..'}')
 end
 -- the time the call spent in the old queue: waiting (overflow) or talking
 -- (escalated by its agent)
 local spent = now - (tonumber(c[8] or c[9]) or now)
 if wrapped ~= '' then spent = now - (tonumber(c[10]) or now) end
-return {'ok', c[2], wrapped, c[5] or '', c[7] or '', tostring(spent)}
+return {'ok', c[2], wrapped, c[5] or '', c[7] or '', tostring(spent), seq}
 `)
 
 // presence: ARGV[3] endpoint, ARGV[4] "1" online | "0" offline. Reply

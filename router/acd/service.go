@@ -84,6 +84,10 @@ type Service struct {
 	runCtx  atomic.Pointer[context.Context]
 	wg      sync.WaitGroup
 	started atomic.Bool
+
+	// noticeHook, when set (tests), sees each notice received on the
+	// notice channel before it is handed to its waiter.
+	noticeHook atomic.Pointer[func(Notice)]
 }
 
 // New builds a Service; Start brings it to life.
@@ -256,6 +260,9 @@ func (s *Service) onNotice(payload string) {
 		s.log.Warn().Err(err).Msg("acd: undecodable notice")
 		return
 	}
+	if h := s.noticeHook.Load(); h != nil {
+		(*h)(n)
+	}
 	s.notify(n)
 }
 
@@ -325,19 +332,17 @@ func (s *Service) poke() {
 // ---- waiters ----
 
 // Waiter is the owning goroutine's handle on a queued call: it yields the
-// offers and moves of the call. Notices are never blocked on: a waiter that
-// does not read them loses them (an offer is then taken back by its timer).
+// offers and moves of the call, in the order the scripts numbered them
+// (order.go). Notices are never blocked on: a waiter that does not read
+// them loses them (an offer is then taken back by its timer).
 type Waiter struct {
 	s       *Service
 	callID  string
 	notices chan Notice
-	// order is held while a change that makes the call dispatchable again
-	// (a move, a withdrawn offer) runs and its notice is queued, so that
-	// an offer that follows the change is queued after that notice.
-	order sync.Mutex
+	seq     seqOrder
 }
 
-// push queues a notice without blocking (order held or not needed).
+// push queues a notice without blocking (seq.mu held).
 func (w *Waiter) push(n Notice) {
 	select {
 	case w.notices <- n:
@@ -360,10 +365,11 @@ func (w *Waiter) Close() {
 		delete(w.s.waiters, w.callID)
 	}
 	w.s.mu.Unlock()
+	w.stopGap()
 }
 
 func (s *Service) register(callID string) *Waiter {
-	w := &Waiter{s: s, callID: callID, notices: make(chan Notice, 16)}
+	w := &Waiter{s: s, callID: callID, notices: make(chan Notice, 16), seq: seqOrder{last: -1}}
 	s.mu.Lock()
 	s.waiters[callID] = w
 	s.mu.Unlock()
@@ -382,22 +388,18 @@ func (s *Service) notify(n Notice) {
 		}
 		return
 	}
-	w.order.Lock()
-	w.push(n)
-	w.order.Unlock()
+	w.accept(n)
 }
 
-// holdOrder holds the ordering lock of the call's local waiter, if any,
-// and returns it (nil: no local waiter) with the function that releases it.
-func (s *Service) holdOrder(callID string) (*Waiter, func()) {
+// local hands a notice of a script run here to the call's waiter, if this
+// controller has one.
+func (s *Service) local(n Notice) {
 	s.mu.Lock()
-	w := s.waiters[callID]
+	w := s.waiters[n.CallID]
 	s.mu.Unlock()
-	if w == nil {
-		return nil, func() {}
+	if w != nil {
+		w.accept(n)
 	}
-	w.order.Lock()
-	return w, w.order.Unlock
 }
 
 // setAside releases the agents of an offer this controller cannot ring

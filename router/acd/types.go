@@ -169,6 +169,9 @@ type Notice struct {
 	Offer  *Offer      `json:"offer,omitempty"`
 	Move   *Escalation `json:"move,omitempty"`
 	Agents []string    `json:"agents,omitempty"` // withdrawn: the agents no longer reserved
+	// Seq numbers the call's notices in the order the scripts produced
+	// them (the waiter delivers them in that order).
+	Seq int64 `json:"seq,omitempty"`
 }
 
 // EscalationReason is why a call moved to another queue: a closed set
