@@ -118,12 +118,8 @@ func (s *Service) Answered(ctx context.Context, callID, agentID string) error {
 	if err != nil {
 		return err
 	}
-	switch str(r, 0) {
-	case "nocall":
-		return &NotFoundError{Kind: "call", ID: callID}
-	case "state":
-		return &CallStateError{CallID: callID, Op: "answer",
-			Why: fmt.Sprintf("call is %s, agent %s is %s", orGone(str(r, 1)), agentID, orGone(str(r, 2)))}
+	if err := reportRefused(r, callID, agentID, "answer"); err != nil {
+		return err
 	}
 	s.noteDayCall(ctx, agentID, callID) // the agent's calls of the day (desk.go)
 	var pop json.RawMessage
@@ -145,12 +141,8 @@ func (s *Service) NoAnswer(ctx context.Context, callID, agentID string) error {
 	if err != nil {
 		return err
 	}
-	switch str(r, 0) {
-	case "nocall":
-		return &NotFoundError{Kind: "call", ID: callID}
-	case "state":
-		return &CallStateError{CallID: callID, Op: "report no answer",
-			Why: fmt.Sprintf("call is %s, agent %s is %s", orGone(str(r, 1)), agentID, orGone(str(r, 2)))}
+	if err := reportRefused(r, callID, agentID, "report no answer"); err != nil {
+		return err
 	}
 	s.log.Info().Str("call_id", callID).Str("agent_id", agentID).Msg("acd: agent did not answer: paused no_answer")
 	s.emit(Event{Type: EventOfferEnd, AgentID: agentID, CallID: callID, Reason: ReasonNoAnswer})
@@ -268,4 +260,18 @@ func orGone(s string) string {
 // no separator the acd's Redis layout uses.
 func validCallID(s string) bool {
 	return s != "" && len(s) <= 128 && !strings.ContainsAny(s, " \t\r\n,|{}")
+}
+
+// reportRefused is the error of an agent's report (answered, no answer)
+// the script refused: the call is gone, or the call or the agent is not in
+// the state the report needs; nil when the script accepted it.
+func reportRefused(r []any, callID, agentID, op string) error {
+	switch str(r, 0) {
+	case "nocall":
+		return &NotFoundError{Kind: "call", ID: callID}
+	case "state":
+		return &CallStateError{CallID: callID, Op: op,
+			Why: fmt.Sprintf("call is %s, agent %s is %s", orGone(str(r, 1)), agentID, orGone(str(r, 2)))}
+	}
+	return nil
 }
