@@ -74,6 +74,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		newImportCmd(env),
 		newLookupCmd(env),
 		newDashboardsCmd(),
+		newConfigReferenceCmd(env),
 	)
 	if err := root.Execute(); err != nil {
 		var ps configs.Problems
