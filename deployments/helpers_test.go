@@ -174,7 +174,7 @@ func dialplanFilter(t *testing.T) *regexp.Regexp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`StasisBroadcast\([^,]*,([^,]+),`).FindSubmatch(b)
+	m := regexp.MustCompile(`(?m)^\s*(?:same|exten)\s*=>.*\bStasisBroadcast\([^,]*,([^,]+),`).FindSubmatch(b)
 	if m == nil {
 		t.Fatal("asterisk/extensions.conf has no StasisBroadcast(timeout,filter,...)")
 	}
