@@ -55,6 +55,19 @@ type grafanaDatasources struct {
 	} `yaml:"datasources"`
 }
 
+// datasourcesButURL is a data source file without the url of each data
+// source, to compare the Compose one with the provisioned one.
+func datasourcesButURL(t *testing.T, path string) string {
+	var f struct {
+		Datasources []map[string]any `yaml:"datasources"`
+	}
+	readYAML(t, path, &f)
+	for _, d := range f.Datasources {
+		delete(d, "url")
+	}
+	return fmt.Sprint(f.Datasources)
+}
+
 // composeSetup is deployments/compose as parsed: the Compose file, its raw
 // text, .env.example and the files it mounts that the checks read.
 type composeSetup struct {
@@ -65,6 +78,7 @@ type composeSetup struct {
 	gitignore   string
 	prom        promConfig
 	datasources grafanaDatasources
+	dsButURL    string // compose/grafana-datasources.yml without its url
 	sentinel    string // redis/sentinel.conf
 	dockerfile  dockerfile
 }
@@ -86,6 +100,7 @@ func loadCompose(t *testing.T) *composeSetup {
 	s.gitignore = string(gi)
 	readYAML(t, filepath.Join(s.dir, "prometheus.yml"), &s.prom)
 	readYAML(t, filepath.Join(s.dir, "grafana-datasources.yml"), &s.datasources)
+	s.dsButURL = datasourcesButURL(t, filepath.Join(s.dir, "grafana-datasources.yml"))
 	sc, err := os.ReadFile(filepath.Join(s.dir, "redis", "sentinel.conf"))
 	if err != nil {
 		t.Fatal(err)
@@ -416,6 +431,9 @@ func checkComposeGrafana(t *testing.T, s *composeSetup) []string {
 	} else if u, err := url.Parse(s.datasources.Datasources[0].URL); err != nil || u.Hostname() != "prometheus" || u.Port() != "9090" {
 		out = append(out, "grafana data source url "+s.datasources.Datasources[0].URL+" is not the prometheus service (prometheus:9090)")
 	}
+	if base := datasourcesButURL(t, filepath.Join("grafana", "provisioning", "datasources", "prometheus.yml")); s.dsButURL != base {
+		out = append(out, "compose/grafana-datasources.yml differs from grafana/provisioning/datasources/prometheus.yml beyond the url")
+	}
 	if got := s.hostPath(svc, "/etc/grafana/provisioning/datasources/prometheus.yml"); got != filepath.Join(s.dir, "grafana-datasources.yml") {
 		out = append(out, "grafana: the data source file mounted is "+got)
 	}
@@ -563,6 +581,8 @@ func TestComposeChecksFindEachMismatch(t *testing.T) {
 			func(s *composeSetup) { s.datasources.Datasources[0].UID = "prometheus" }},
 		{"a data source on the wrong host", "grafana", "not the prometheus service",
 			func(s *composeSetup) { s.datasources.Datasources[0].URL = "http://127.0.0.1:9090" }},
+		{"a data source drifted from the provisioned one", "grafana", "differs from grafana/provisioning",
+			func(s *composeSetup) { s.dsButURL = strings.Replace(s.dsButURL, "timeInterval:15s", "timeInterval:30s", 1) }},
 		{"the dashboards variable unset", "grafana", "not set in its environment",
 			editService("grafana", func(s *composeService) {
 				s.Environment = map[string]string{"GF_SECURITY_ADMIN_PASSWORD": "x"}
