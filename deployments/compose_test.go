@@ -582,7 +582,9 @@ func TestComposeChecksFindEachMismatch(t *testing.T) {
 		{"a data source on the wrong host", "grafana", "not the prometheus service",
 			func(s *composeSetup) { s.datasources.Datasources[0].URL = "http://127.0.0.1:9090" }},
 		{"a data source drifted from the provisioned one", "grafana", "differs from grafana/provisioning",
-			func(s *composeSetup) { s.dsButURL = strings.Replace(s.dsButURL, "timeInterval:15s", "timeInterval:30s", 1) }},
+			func(s *composeSetup) {
+				s.dsButURL = strings.Replace(s.dsButURL, "timeInterval:15s", "timeInterval:30s", 1)
+			}},
 		{"the dashboards variable unset", "grafana", "not set in its environment",
 			editService("grafana", func(s *composeService) {
 				s.Environment = map[string]string{"GF_SECURITY_ADMIN_PASSWORD": "x"}
