@@ -346,6 +346,14 @@ func checkComposeNames(t *testing.T, s *composeSetup) []string {
 		}
 	}
 	for _, name := range s.controllers() {
+		svc := s.file.Services[name]
+		if i := slices.Index(svc.Command, "--config"); i >= 0 && i+1 < len(svc.Command) {
+			for _, m := range mounts(svc) {
+				if m.target == svc.Command[i+1] {
+					out = append(out, name+": "+m.source+" is bind-mounted as a single file: an editor's replaced file would never reach the controller's reload; mount its directory")
+				}
+			}
+		}
 		b := s.file.Services[name].Build
 		if b == nil {
 			out = append(out, name+": no build: section")
@@ -557,8 +565,10 @@ func TestComposeChecksFindEachMismatch(t *testing.T) {
 		{"agent API moved, image not exposing it", "ports", "EXPOSE", setEnv("controller-a", "TENESA_AGENTAPI_LISTEN", "0.0.0.0:8443")},
 		{"stop grace shorter than the shutdown grace", "stop grace", "is under ari.shutdown_grace",
 			setEnv("controller-a", "TENESA_ARI_SHUTDOWN_GRACE", "10m")},
-		{"a mounted file that does not exist", "names", "which does not exist",
-			editService("controller-a", func(s *composeService) { s.Volumes = []string{"./tenesa-a.yaml:/etc/tenesa/tenesa.yaml:ro"} })},
+		{"a mounted directory that does not exist", "names", "which does not exist",
+			editService("controller-a", func(s *composeService) { s.Volumes = []string{"./config-a:/etc/tenesa:ro"} })},
+		{"the config bind-mounted as a single file", "names", "mount its directory",
+			editService("controller-a", func(s *composeService) { s.Volumes = []string{"./config/tenesa.yaml:/etc/tenesa/tenesa.yaml:ro"} })},
 		{"an undeclared named volume", "names", "is not declared", func(s *composeSetup) { delete(s.file.Volumes, "grafana-data") }},
 		{"depends_on a missing service", "names", "not a service",
 			editService("prometheus", func(s *composeService) { s.DependsOn = []string{"controller-c"} })},

@@ -486,6 +486,11 @@ func checkK8sNames(t *testing.T, s *k8sSetup) []string {
 	}
 	_, problems := s.configFile(t.TempDir())
 	out = append(out, problems...)
+	for _, m := range s.container().VolumeMounts {
+		if m.SubPath != "" { // the kubelet never updates a subPath mount
+			out = append(out, "volumeMount "+m.Name+": subPath "+m.SubPath+": a ConfigMap change would never reach the controller's reload")
+		}
+	}
 	res := slices.Sorted(slices.Values(s.resources))
 	if files := slices.Sorted(slices.Values(s.files)); !slices.Equal(res, files) {
 		out = append(out, fmt.Sprintf("kustomization.yaml resources %v, the directory holds %v", res, files))
@@ -655,6 +660,11 @@ func TestKubernetesChecksFindEachMismatch(t *testing.T) {
 			func(s *k8sSetup) { s.deployment().Spec.Template.Spec.Volumes[0].ConfigMap.Name = "tenesa-config" }},
 		{"--config off the ConfigMap's key", "names", "has no key config.yaml",
 			func(s *k8sSetup) { s.container().Args = []string{"serve", "--config", "/etc/tenesa/config.yaml"} }},
+		{"the config mounted with subPath", "names", "would never reach the controller's reload",
+			func(s *k8sSetup) {
+				s.container().VolumeMounts[0].MountPath = "/etc/tenesa/tenesa.yaml"
+				s.container().VolumeMounts[0].SubPath = "tenesa.yaml"
+			}},
 		{"a file kustomization.yaml leaves out", "names", "kustomization.yaml resources",
 			func(s *k8sSetup) {
 				s.resources = slices.DeleteFunc(s.resources, func(r string) bool { return r == "pdb.yaml" })
