@@ -595,13 +595,19 @@ func TestKubernetesMatchesTheCode(t *testing.T) {
 	}
 }
 
-func addEnv(name, value string) func(*k8sSetup) {
-	return func(s *k8sSetup) { s.container().Env = append(s.container().Env, envVar{Name: name, Value: value}) }
+func addEnv(name, value string) func(*testing.T, *k8sSetup) {
+	return func(_ *testing.T, s *k8sSetup) {
+		s.container().Env = append(s.container().Env, envVar{Name: name, Value: value})
+	}
 }
 
-func editConfig(old, new string) func(*k8sSetup) {
-	return func(s *k8sSetup) {
+func editConfig(old, new string) func(*testing.T, *k8sSetup) {
+	return func(t *testing.T, s *k8sSetup) {
+		t.Helper()
 		cm := s.configMaps["tenesa-ivr-config"]
+		if !strings.Contains(cm.Data["tenesa.yaml"], old) {
+			t.Fatalf("the ConfigMap's tenesa.yaml has no %q to replace", old)
+		}
 		cm.Data = map[string]string{"tenesa.yaml": strings.Replace(cm.Data["tenesa.yaml"], old, new, 1)}
 		s.configMaps["tenesa-ivr-config"] = cm
 	}
@@ -609,73 +615,104 @@ func editConfig(old, new string) func(*k8sSetup) {
 
 func intp(n int) *int { return &n }
 
+// env is the container's variable name, for a mutation; it fails the test
+// when the Deployment does not set it.
+func env(t *testing.T, s *k8sSetup, name string) *envVar {
+	t.Helper()
+	for i := range s.container().Env {
+		if s.container().Env[i].Name == name {
+			return &s.container().Env[i]
+		}
+	}
+	t.Fatalf("the Deployment sets no %s", name)
+	return nil
+}
+
 // Each check reports a real mismatch, made in a parsed copy.
 func TestKubernetesChecksFindEachMismatch(t *testing.T) {
 	for _, tc := range []struct {
 		name, check, want string
-		mutate            func(*k8sSetup)
+		mutate            func(*testing.T, *k8sSetup)
 	}{
 		{"a misspelled TENESA variable", "environment variables", "TENESA_ARI_PASWORD is not a variable",
-			func(s *k8sSetup) { s.container().Env[1].Name = "TENESA_ARI_PASWORD" }},
+			func(t *testing.T, s *k8sSetup) { env(t, s, "TENESA_ARI_PASSWORD").Name = "TENESA_ARI_PASWORD" }},
 		{"a Secret key that does not exist", "environment variables", "has no key redis-pass",
-			func(s *k8sSetup) { s.container().Env[2].ValueFrom.SecretKeyRef.Key = "redis-pass" }},
+			func(t *testing.T, s *k8sSetup) {
+				env(t, s, "TENESA_REDIS_PASSWORD").ValueFrom.SecretKeyRef.Key = "redis-pass"
+			}},
 		{"a Secret that does not exist", "environment variables", "Secret tenesa-secrets does not exist",
-			func(s *k8sSetup) { s.container().Env[3].ValueFrom.SecretKeyRef.Name = "tenesa-secrets" }},
+			func(t *testing.T, s *k8sSetup) {
+				env(t, s, "TENESA_AGENT_1001_TOKEN").ValueFrom.SecretKeyRef.Name = "tenesa-secrets"
+			}},
 		{"a bad value from the environment", "config loads", "env TENESA_ARI_MAX_CALLS", addEnv("TENESA_ARI_MAX_CALLS", "many")},
 		{"a fixed instance for every pod", "config loads", "not its pod name",
-			func(s *k8sSetup) { s.container().Env[0] = envVar{Name: "TENESA_INSTANCE", Value: "ctl"} }},
+			func(t *testing.T, s *k8sSetup) {
+				*env(t, s, "TENESA_INSTANCE") = envVar{Name: "TENESA_INSTANCE", Value: "ctl"}
+			}},
 		{"broadcast off", "config loads", "ari.broadcast is off", addEnv("TENESA_ARI_BROADCAST", "false")},
 		{"an application the dialplan does not offer calls to", "config loads", "does not match the dialplan",
 			addEnv("TENESA_ARI_APPLICATION", "ivr")},
 		{"metrics on loopback", "ports", "is not reachable", editConfig("0.0.0.0:9464", "127.0.0.1:9464")},
 		{"a container port the controller does not listen on", "ports", "does not listen on it",
-			func(s *k8sSetup) { s.container().Ports[1].ContainerPort = 8080 }},
+			func(_ *testing.T, s *k8sSetup) { s.container().Ports[1].ContainerPort = 8080 }},
 		{"the agent API moved off its container port", "ports", "no containerPort 8443", editConfig("0.0.0.0:8090", "0.0.0.0:8443")},
 		{"a Service targetPort that is no container port", "ports", "targetPort agent-api",
-			func(s *k8sSetup) { s.services[0].Spec.Ports[1].TargetPort = "agent-api" }},
+			func(_ *testing.T, s *k8sSetup) { s.services[0].Spec.Ports[1].TargetPort = "agent-api" }},
 		{"a Service selecting other pods", "ports", "does not select",
-			func(s *k8sSetup) { s.services[0].Spec.Selector = map[string]string{"app": "tenesa"} }},
+			func(_ *testing.T, s *k8sSetup) { s.services[0].Spec.Selector = map[string]string{"app": "tenesa"} }},
 		{"a Prometheus annotation off the metrics port", "ports", "prometheus.io annotations",
-			func(s *k8sSetup) { s.deployment().Spec.Template.Metadata.Annotations["prometheus.io/port"] = "8090" }},
+			func(_ *testing.T, s *k8sSetup) {
+				s.deployment().Spec.Template.Metadata.Annotations["prometheus.io/port"] = "8090"
+			}},
 		{"readiness on a path the controller does not serve", "probes", "readinessProbe: path /ready",
-			func(s *k8sSetup) { s.container().ReadinessProbe.HTTPGet.Path = "/ready" }},
+			func(_ *testing.T, s *k8sSetup) { s.container().ReadinessProbe.HTTPGet.Path = "/ready" }},
 		{"liveness on the agent API port", "probes", "livenessProbe: port agentapi",
-			func(s *k8sSetup) { s.container().LivenessProbe.HTTPGet.Port = "agentapi" }},
+			func(_ *testing.T, s *k8sSetup) { s.container().LivenessProbe.HTTPGet.Port = "agentapi" }},
 		{"liveness on readiness", "probes", "livenessProbe: path /readyz",
-			func(s *k8sSetup) { s.container().LivenessProbe.HTTPGet.Path = metrics.ReadyzPath }},
+			func(_ *testing.T, s *k8sSetup) { s.container().LivenessProbe.HTTPGet.Path = metrics.ReadyzPath }},
 		{"termination grace under the shutdown grace", "drain", "terminationGracePeriodSeconds",
 			editConfig("shutdown_grace: 5m", "shutdown_grace: 10m")},
 		{"termination grace without the stop margin", "drain", "terminationGracePeriodSeconds",
-			func(s *k8sSetup) { s.deployment().Spec.Template.Spec.TerminationGracePeriodSeconds = 300 }},
-		{"no preStop drain", "drain", "no preStop", func(s *k8sSetup) { s.container().Lifecycle = nil }},
+			func(_ *testing.T, s *k8sSetup) { s.deployment().Spec.Template.Spec.TerminationGracePeriodSeconds = 300 }},
+		{"no preStop drain", "drain", "no preStop", func(_ *testing.T, s *k8sSetup) { s.container().Lifecycle = nil }},
 		{"a preStop that only sleeps", "drain", "is not /usr/local/bin/tenesa-ivr",
-			func(s *k8sSetup) { s.container().Lifecycle.PreStop.Exec.Command = []string{"sleep", "300"} }},
+			func(_ *testing.T, s *k8sSetup) {
+				s.container().Lifecycle.PreStop.Exec.Command = []string{"sleep", "300"}
+			}},
 		{"a preStop drain with another config", "drain", "does not load serve's --config",
-			func(s *k8sSetup) {
+			func(_ *testing.T, s *k8sSetup) {
 				s.container().Lifecycle.PreStop.Exec.Command = []string{"/usr/local/bin/tenesa-ivr", "--config", "/etc/tenesa.yaml", "drain"}
 			}},
 		{"a volume mount naming no volume", "names", "names no volume",
-			func(s *k8sSetup) { s.container().VolumeMounts[0].Name = "cfg" }},
+			func(_ *testing.T, s *k8sSetup) { s.container().VolumeMounts[0].Name = "cfg" }},
 		{"a ConfigMap that does not exist", "names", "ConfigMap tenesa-config does not exist",
-			func(s *k8sSetup) { s.deployment().Spec.Template.Spec.Volumes[0].ConfigMap.Name = "tenesa-config" }},
+			func(_ *testing.T, s *k8sSetup) {
+				s.deployment().Spec.Template.Spec.Volumes[0].ConfigMap.Name = "tenesa-config"
+			}},
 		{"--config off the ConfigMap's key", "names", "has no key config.yaml",
-			func(s *k8sSetup) { s.container().Args = []string{"serve", "--config", "/etc/tenesa/config.yaml"} }},
+			func(_ *testing.T, s *k8sSetup) {
+				s.container().Args = []string{"serve", "--config", "/etc/tenesa/config.yaml"}
+			}},
 		{"the config mounted with subPath", "names", "would never reach the controller's reload",
-			func(s *k8sSetup) {
+			func(_ *testing.T, s *k8sSetup) {
 				s.container().VolumeMounts[0].MountPath = "/etc/tenesa/tenesa.yaml"
 				s.container().VolumeMounts[0].SubPath = "tenesa.yaml"
 			}},
 		{"a file kustomization.yaml leaves out", "names", "kustomization.yaml resources",
-			func(s *k8sSetup) {
+			func(_ *testing.T, s *k8sSetup) {
 				s.resources = slices.DeleteFunc(s.resources, func(r string) bool { return r == "pdb.yaml" })
 			}},
-		{"one replica", "disruption", "single point of failure", func(s *k8sSetup) { s.deployment().Spec.Replicas = 1 }},
+		{"one replica", "disruption", "single point of failure", func(_ *testing.T, s *k8sSetup) { s.deployment().Spec.Replicas = 1 }},
 		{"a budget that blocks every eviction", "disruption", "minAvailable 2",
-			func(s *k8sSetup) { s.pdbs[0].Spec.MinAvailable = intp(2) }},
+			func(_ *testing.T, s *k8sSetup) { s.pdbs[0].Spec.MinAvailable = intp(2) }},
 		{"a budget selecting other pods", "disruption", "selector does not select",
-			func(s *k8sSetup) { s.pdbs[0].Spec.Selector.MatchLabels = map[string]string{"app": "tenesa"} }},
+			func(_ *testing.T, s *k8sSetup) {
+				s.pdbs[0].Spec.Selector.MatchLabels = map[string]string{"app": "tenesa"}
+			}},
 		{"a real-looking password in the Secret", "secrets", "ari-password is not a CHANGE_ME placeholder",
-			func(s *k8sSetup) { s.secrets["tenesa-ivr-secrets"].StringData["ari-password"] = "Xk29-real-looking" }},
+			func(_ *testing.T, s *k8sSetup) {
+				s.secrets["tenesa-ivr-secrets"].StringData["ari-password"] = "Xk29-real-looking"
+			}},
 		{"a password in the ConfigMap", "secrets", "the ConfigMap sets a password",
 			editConfig("  username: tenesa\n", "  username: tenesa\n  password: hunter2\n")},
 	} {
@@ -685,7 +722,7 @@ func TestKubernetesChecksFindEachMismatch(t *testing.T) {
 				t.Fatalf("no check %q", tc.check)
 			}
 			s := loadKubernetes(t)
-			tc.mutate(s)
+			tc.mutate(t, s)
 			expectProblem(t, k8sChecks[i].check(t, s), tc.want)
 		})
 	}
