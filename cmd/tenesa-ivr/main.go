@@ -68,6 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(
 		newServeCmd(env),
 		newCheckConfigCmd(env),
+		newDrainCmd(env),
 		newSimCmd(env),
 		newDemoCmd(env),
 		newFlowCmd(env),

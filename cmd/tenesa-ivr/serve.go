@@ -356,8 +356,8 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle(path, metrics.Handler(a.reg))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc(metrics.HealthzPath, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc(metrics.ReadyzPath, func(w http.ResponseWriter, _ *http.Request) {
 		switch {
 		case draining.Load():
 			http.Error(w, "draining", http.StatusServiceUnavailable)
