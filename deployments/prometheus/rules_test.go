@@ -2,9 +2,11 @@ package prometheus_test
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -198,4 +200,60 @@ func TestScrapeConfigLoadsEveryRuleFile(t *testing.T) {
 			t.Errorf("prometheus.yml rule_files %v do not load %s", cfg.RuleFiles, f)
 		}
 	}
+}
+
+// TestREADMEListsEveryMetricWithItsTypeAndLabels: the README's metrics
+// table holds exactly the tenesa_ families the controller registers, each
+// with the type and label names the registry gives it (values in
+// parentheses are left aside). -v prints the registry's list.
+func TestREADMEListsEveryMetricWithItsTypeAndLabels(t *testing.T) {
+	fams, err := promcheck.Families()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type entry struct{ typ, labels string }
+	doc := map[string]entry{}
+	row := regexp.MustCompile("^\\| `(tenesa_[a-z0-9_]+)` \\| ([^|]+) \\| ([^|]+) \\|")
+	values := regexp.MustCompile(`\s*\([^)]*\)`)
+	for _, line := range strings.Split(string(b), "\n") {
+		m := row.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		var labels []string
+		if l := strings.TrimSpace(values.ReplaceAllString(m[3], "")); l != "—" && l != "-" {
+			for _, name := range strings.Split(l, ",") {
+				labels = append(labels, strings.TrimSpace(name))
+			}
+		}
+		slices.Sort(labels)
+		if _, dup := doc[m[1]]; dup {
+			t.Errorf("README.md lists %s twice", m[1])
+		}
+		doc[m[1]] = entry{strings.Fields(m[2])[0], strings.Join(labels, ", ")}
+	}
+	var list strings.Builder
+	for _, f := range fams {
+		fmt.Fprintf(&list, "| `%s` | %s | %s |\n", f.Name, f.Type, strings.Join(f.Labels, ", "))
+		if !strings.HasPrefix(f.Name, "tenesa_") {
+			continue // the Go and process collectors: "Plus the Go and process collectors"
+		}
+		want := entry{f.Type, strings.Join(f.Labels, ", ")}
+		got, ok := doc[f.Name]
+		switch {
+		case !ok:
+			t.Errorf("README.md's metrics table lacks %s (%s; labels %q)", f.Name, want.typ, want.labels)
+		case got != want:
+			t.Errorf("README.md: %s is %s with labels %q; the registry has %s with %q", f.Name, got.typ, got.labels, want.typ, want.labels)
+		}
+		delete(doc, f.Name)
+	}
+	for name := range doc {
+		t.Errorf("README.md lists %s, which the controller does not register", name)
+	}
+	t.Logf("every metric family the controller registers (metric | type | labels):\n%s", list.String())
 }

@@ -103,6 +103,44 @@ func touchedRegistry() (*prometheus.Registry, *recordingRegisterer) {
 	return reg, rec
 }
 
+// Family is one metric family a controller exposes.
+type Family struct {
+	Name   string
+	Type   string   // counter, gauge, histogram, summary or untyped
+	Labels []string // label names, sorted
+	Help   string
+}
+
+// Families returns every metric family a controller's registry exposes
+// (every vector touched, the Go and process collectors included), by name.
+func Families() ([]Family, error) {
+	if _, err := RegisteredNames(); err != nil { // fails on a collector left untouched
+		return nil, err
+	}
+	reg, _ := touchedRegistry()
+	mfs, err := reg.Gather()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Family, 0, len(mfs))
+	for _, mf := range mfs {
+		f := Family{Name: mf.GetName(), Type: strings.ToLower(mf.GetType().String()), Help: mf.GetHelp()}
+		seen := map[string]bool{}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if !seen[l.GetName()] {
+					seen[l.GetName()] = true
+					f.Labels = append(f.Labels, l.GetName())
+				}
+			}
+		}
+		slices.Sort(f.Labels)
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b Family) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
 // Exposition returns what a controller's /metrics serves (every vector
 // touched), in the text format.
 func Exposition() ([]byte, error) {

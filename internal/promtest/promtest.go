@@ -171,7 +171,18 @@ type Sample struct {
 
 // Query runs an instant query now.
 func (s *Server) Query(ctx context.Context, expr string) ([]Sample, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query?query="+url.QueryEscape(expr), nil)
+	return s.QueryAt(ctx, expr, time.Time{})
+}
+
+// QueryAt runs an instant query evaluated at at (now when at is zero): a
+// recorded series queried at one of its rule evaluation times gives the
+// value that evaluation recorded.
+func (s *Server) QueryAt(ctx context.Context, expr string, at time.Time) ([]Sample, error) {
+	q := url.Values{"query": {expr}}
+	if !at.IsZero() {
+		q.Set("time", strconv.FormatFloat(float64(at.UnixMilli())/1000, 'f', 3, 64))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query?"+q.Encode(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +226,12 @@ func (s *Server) Query(ctx context.Context, expr string) ([]Sample, error) {
 
 // Scalar runs a query that must return exactly one sample and returns its value.
 func (s *Server) Scalar(ctx context.Context, expr string) (float64, error) {
-	v, err := s.Query(ctx, expr)
+	return s.ScalarAt(ctx, expr, time.Time{})
+}
+
+// ScalarAt is Scalar evaluated at at (QueryAt).
+func (s *Server) ScalarAt(ctx context.Context, expr string, at time.Time) (float64, error) {
+	v, err := s.QueryAt(ctx, expr, at)
 	if err != nil {
 		return 0, err
 	}

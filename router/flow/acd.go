@@ -405,8 +405,6 @@ func (r *ringing) close() { close(r.stop); r.wg.Wait() }
 func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 	r := &ringing{legs: map[string]ari.Leg{}, events: make(chan legEvent, 2*len(o.Agents)), stop: make(chan struct{})}
 	defer r.close()
-	ctx, cancel := wt.bg()
-	defer cancel()
 	vars := wt.screenPopVars()
 	for _, a := range o.Agents {
 		l, err := wt.call.Originate(wt.ctx, ari.OriginateRequest{Endpoint: a.Endpoint,
@@ -418,7 +416,7 @@ func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 				return wt.left(), true
 			}
 			wt.log.Warn().Err(err).Str("agent_id", a.ID).Msg("agent originate failed")
-			wt.noAnswer(ctx, a.ID)
+			wt.noAnswer(a.ID)
 			continue
 		}
 		r.watch(a.ID, l)
@@ -451,7 +449,7 @@ func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 			if !e.answered {
 				delete(r.legs, e.agent)
 				wt.log.Info().Str("agent_id", e.agent).Int("cause", l.EndCause()).Msg("agent did not answer")
-				wt.noAnswer(ctx, e.agent)
+				wt.noAnswer(e.agent)
 				continue
 			}
 			if res, done, talked := wt.connect(r, e.agent, l); talked || done {
@@ -462,7 +460,11 @@ func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 	return HandoffResult{}, false
 }
 
-func (wt *waiting) noAnswer(ctx context.Context, agent string) {
+// noAnswer reports that agent did not answer (its leg rang out or failed),
+// with its own time bound: it comes after the ringing, however long that was.
+func (wt *waiting) noAnswer(agent string) {
+	ctx, cancel := wt.bg()
+	defer cancel()
 	if err := wt.h.acd.NoAnswer(ctx, wt.call.ID(), agent); err != nil && !errors.Is(err, acd.ErrConflict) {
 		wt.log.Warn().Err(err).Str("agent_id", agent).Msg("acd: no answer not reported")
 	}
@@ -492,8 +494,6 @@ func (wt *waiting) hangupAll(r *ringing) {
 // bridge did not happen and the agent is reported as not answering (music
 // on hold back on for the next agent).
 func (wt *waiting) connect(r *ringing, agent string, l ari.Leg) (res HandoffResult, done, talked bool) {
-	ctx, cancel := wt.bg()
-	defer cancel()
 	if !wt.stopMOH() {
 		wt.hangupAll(r)
 		return wt.left(), true, false
@@ -512,14 +512,17 @@ func (wt *waiting) connect(r *ringing, agent string, l ari.Leg) (res HandoffResu
 		wt.log.Warn().Err(err).Str("agent_id", agent).Bool("agent_left", legGone(l)).
 			Msg("caller not bridged with the agent: next agent")
 		wt.hangupLeg(r, agent)
-		wt.noAnswer(ctx, agent)
+		wt.noAnswer(agent)
 		if !wt.startMOH() {
 			wt.hangupAll(r)
 			return wt.left(), true, false
 		}
 		return HandoffResult{}, false, false
 	}
-	if err := wt.h.acd.Answered(ctx, wt.call.ID(), agent); err != nil {
+	ctx, cancel := wt.bg()
+	err = wt.h.acd.Answered(ctx, wt.call.ID(), agent)
+	cancel()
+	if err != nil {
 		wt.log.Warn().Err(err).Str("agent_id", agent).Msg("acd: answer not accepted")
 	}
 	delete(r.legs, agent)
@@ -542,11 +545,13 @@ func legGone(l ari.Leg) bool {
 
 // talk waits for the end of the conversation: either side hanging up
 // ends it and the agent wraps up; an escalation by the agent moves the
-// caller to the team leader queue (the agent's leg is hung up).
+// caller to the team leader queue (the agent's leg is hung up). What is
+// done at the end gets its own time bound (wt.bg): a conversation lasts
+// minutes.
 func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, bool, bool) {
-	ctx, cancel := wt.bg()
-	defer cancel()
 	ended := func(who acd.Party) {
+		ctx, cancel := wt.bg()
+		defer cancel()
 		if err := wt.h.acd.Ended(ctx, wt.call.ID(), who); err != nil {
 			wt.log.Warn().Err(err).Msg("acd: end of call not reported")
 		}
@@ -574,12 +579,14 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			}
 			// The agent escalated: the acd put it in wrap-up; its leg goes.
 			wt.log.Info().Str("agent_id", agent).Msg("agent escalated the call: caller back on hold for the team leader")
+			ctx, cancel := wt.bg()
 			if err := l.Hangup(ctx); err != nil {
 				wt.log.Warn().Err(err).Msg("escalating agent's leg hang-up failed")
 			}
 			if err := b.Destroy(ctx); err != nil {
 				wt.log.Warn().Err(err).Msg("bridge destroy after escalation failed")
 			}
+			cancel()
 			wt.res.AgentID, wt.res.AgentAnsweredAt = "", time.Time{}
 			if !wt.moved(n.Move) {
 				return wt.left(), true, true

@@ -42,7 +42,7 @@ type acdOpts struct {
 	agents    []arisim.Agent // how the endpoints behave (default: answer after 1 s)
 	tweak     func(*configs.Config)
 	timeScale float64
-	metrics   *metrics.Metrics // the acd counts into these (nil: none)
+	metrics   *metrics.Metrics // the acd, the flow and the controller count into these, as in serve (nil: none)
 }
 
 func testAgents(login []string) []configs.Agent {
@@ -62,7 +62,7 @@ func newACDWorld(t *testing.T, o acdOpts) *acdWorld {
 	t.Helper()
 	aw := &acdWorld{}
 	stop := func() {}
-	w := newWorld(t, worldOpts{timeScale: o.timeScale, tweak: func(cfg *configs.Config) {
+	w := newWorld(t, worldOpts{timeScale: o.timeScale, metrics: o.metrics, tweak: func(cfg *configs.Config) {
 		d := &cfg.ACD.QueueDefaults
 		d.WrapUp, d.RingTimeout, d.MaxWait, d.AnnounceEvery = 300*time.Millisecond, 20*time.Second, 10*time.Minute, 0
 		cfg.Agents = testAgents(o.login)

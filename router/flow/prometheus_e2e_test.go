@@ -21,9 +21,8 @@ import (
 
 // figure is one recording rule checked against the handling records: the
 // sum of num over the records divided by the sum of den. A share counts
-// records (1 or 0 each); a mean sums a duration over count. Queue figures
-// join this list when the ACD feeds the queue metrics, e.g. ASA:
-// num = r.WaitSeconds of answered calls, den = 1 for each answered call.
+// records (1 or 0 each). The queue figures (SL, ASA, AHT, abandonment) are
+// checked on calls through the acd by TestPrometheusEndToEndQueueFigures.
 type figure struct {
 	name     string // recording rule without its window suffix
 	num, den func(r *router.Record) float64
