@@ -102,7 +102,10 @@ func (h *ACDHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan, r
 		OpenComplaint: req.ScreenPop.OpenTicket != ""})
 	if err != nil {
 		if ctx.Err() != nil {
-			return wt.end(router.OutcomeAbandonedQueue, "")
+			// The caller left while the enqueue was in flight: its script
+			// may have run, so the acd is told (left reports the abandon;
+			// a call it never queued is not found, and nothing changes).
+			return wt.left()
 		}
 		wt.log.Error().Err(err).Msg("enqueue failed: caller continues in the dialplan")
 		return wt.end(router.OutcomeFailed, "enqueue failed: "+err.Error())
@@ -168,7 +171,8 @@ func (wt *waiting) left() HandoffResult {
 		// meanwhile. That controller writes the record.
 		return wt.end(router.OutcomeFailed, "application replaced: call left in its queue for the adopter")
 	}
-	if err := wt.h.acd.Abandoned(ctx, wt.call.ID()); err != nil {
+	var notQueued *acd.NotFoundError
+	if err := wt.h.acd.Abandoned(ctx, wt.call.ID()); err != nil && !errors.As(err, &notQueued) {
 		wt.log.Warn().Err(err).Msg("acd: abandon not reported")
 	}
 	if errors.Is(context.Cause(wt.ctx), ari.ErrShutdown) {
