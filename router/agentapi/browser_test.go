@@ -259,7 +259,7 @@ func TestAgentAndLeaderWorkACallInTheBrowser(t *testing.T) {
 
 	s.enqueue(t, "call-1", map[string]any{"call_id": "call-1", "customer_name": hostileName, "segment": "DES",
 		"tier": "platinum", "service_id": "131234567890", "intent": "gangguan", "product": "indihome",
-		"open_ticket": "IN-1001", "identified_by": "sid", "keys": "213", "language": "id"})
+		"open_ticket": "IN-1001", "identified_by": "sid", "keys": "2 1 3", "language": "id"})
 	ag.untilText("#call-phase", "berdering")
 	if err := s.svc.Answered(context.Background(), "call-1", "1001"); err != nil {
 		t.Fatal(err)
@@ -320,7 +320,7 @@ func TestAgentAndLeaderWorkACallInTheBrowser(t *testing.T) {
 
 	// A second call: help, then escalation with a reason.
 	s.enqueue(t, "call-2", map[string]any{"call_id": "call-2", "customer_name": "Ibu Ratna", "segment": "DES", "tier": "gold",
-		"service_id": "131299988877", "intent": "tagihan", "identified_by": "ani", "keys": "12", "language": "id"})
+		"service_id": "131299988877", "intent": "tagihan", "identified_by": "ani", "keys": "1 2", "language": "id"})
 	ag.untilText("#call-phase", "berdering")
 	if err := s.svc.Answered(context.Background(), "call-2", "1001"); err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ func TestScreenshots(t *testing.T) {
 	// Dewi takes a call and escalates it: it waits in the team-leader queue.
 	must(s.svc.Login(ctx, "1003"))
 	s.enqueue(t, "1764467101.204", map[string]any{"customer_name": "CV Sinar Abadi", "segment": "DES", "tier": "gold",
-		"service_id": "131255501234", "intent": "gangguan", "product": "indihome", "identified_by": "ani", "keys": "21"})
+		"service_id": "131255501234", "intent": "gangguan", "product": "indihome", "identified_by": "ani", "keys": "2 1"})
 	must(s.svc.Answered(ctx, "1764467101.204", "1003"))
 	must(s.svc.EscalateWithReason(ctx, "1764467101.204", "1003",
 		"Pelanggan meminta kompensasi atas gangguan 3 hari; di luar wewenang agen."))
@@ -57,7 +57,7 @@ func TestScreenshots(t *testing.T) {
 	must(s.svc.Ready(ctx, "1001"))
 	s.enqueue(t, "1764467355.301", map[string]any{"customer_name": "PT Maju Bersama Nusantara", "segment": "DES",
 		"tier": "platinum", "service_id": "131234567890", "intent": "gangguan", "topic": "internet lambat",
-		"product": "indihome", "open_ticket": "IN-20261129-0815", "identified_by": "sid", "keys": "213"})
+		"product": "indihome", "open_ticket": "IN-20261129-0815", "identified_by": "sid", "keys": "2 1 3"})
 	must(s.svc.Answered(ctx, "1764467355.301", "1001"))
 	// Budi on a break, two callers waiting for an agent.
 	must(s.svc.Login(ctx, "1002"))
