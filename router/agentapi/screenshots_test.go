@@ -12,6 +12,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tenesa-ivr/tenesa-ivr/internal/browsertest"
 	"github.com/tenesa-ivr/tenesa-ivr/router/acd"
 )
 
@@ -26,7 +27,6 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write the pages'
 //	go test ./router/agentapi -run TestScreenshots -update-screenshots
 func TestScreenshots(t *testing.T) {
 	s := startSite(t)
-	siteURL.Store(t, s.url)
 	ctx := context.Background()
 	must := func(err error) {
 		t.Helper()
@@ -34,15 +34,15 @@ func TestScreenshots(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	b := browser(t)
-	ld := newTab(t, b, "board")
-	ld.signIn("/board", tokRina)
-	ld.until("board shown", `!document.getElementById("board").hidden`)
+	b := browsertest.Start(t, 3*time.Minute)
+	ld := browsertest.NewTab(t, b, "board", s.url)
+	ld.SignIn("/board", tokRina)
+	ld.Until("board shown", `!document.getElementById("board").hidden`)
 
 	// Dewi takes a call and escalates it: it waits in the team-leader queue.
 	must(s.svc.Login(ctx, "1003"))
 	s.enqueue(t, "1764467101.204", map[string]any{"customer_name": "CV Sinar Abadi", "segment": "DES", "tier": "gold",
-		"service_id": "131255501234", "intent": "gangguan", "product": "indihome", "identified_by": "ani", "keys": "21"})
+		"service_id": "131255501234", "intent": "gangguan", "product": "indihome", "identified_by": "ani", "keys": "2 1"})
 	must(s.svc.Answered(ctx, "1764467101.204", "1003"))
 	must(s.svc.EscalateWithReason(ctx, "1764467101.204", "1003",
 		"Pelanggan meminta kompensasi atas gangguan 3 hari; di luar wewenang agen."))
@@ -57,7 +57,7 @@ func TestScreenshots(t *testing.T) {
 	must(s.svc.Ready(ctx, "1001"))
 	s.enqueue(t, "1764467355.301", map[string]any{"customer_name": "PT Maju Bersama Nusantara", "segment": "DES",
 		"tier": "platinum", "service_id": "131234567890", "intent": "gangguan", "topic": "internet lambat",
-		"product": "indihome", "open_ticket": "IN-20261129-0815", "identified_by": "sid", "keys": "213"})
+		"product": "indihome", "open_ticket": "IN-20261129-0815", "identified_by": "sid", "keys": "2 1 3"})
 	must(s.svc.Answered(ctx, "1764467355.301", "1001"))
 	// Budi on a break, two callers waiting for an agent.
 	must(s.svc.Login(ctx, "1002"))
@@ -69,22 +69,22 @@ func TestScreenshots(t *testing.T) {
 	}
 	must(s.svc.RequestHelp(ctx, "1001", "1764467355.301", "Pelanggan menanyakan status tiket lama, mohon dibantu cek."))
 
-	ag := newTab(t, b, "desktop")
-	ag.signIn("/", tokSari)
-	ag.untilText("#call-phase", "tersambung")
-	ag.untilText("#today", "IN-20261130-0042")
-	ag.do(chromedp.Click(chromedp.CSS(`input[name=category][value=complaint]`)), chromedp.Click(chromedp.ID("further")))
-	ld.untilText("#helps", "status tiket lama")
-	ld.untilText("#inbox", "kompensasi")
-	ld.untilText(`#agents tr[data-agent="1001"]`, "Dalam panggilan")
-	ld.untilText(`#agents tr[data-agent="1002"]`, "Jeda")
-	ld.untilText("#queues", "team-leader")
+	ag := browsertest.NewTab(t, b, "desktop", s.url)
+	ag.SignIn("/", tokSari)
+	ag.UntilText("#call-phase", "tersambung")
+	ag.UntilText("#today", "IN-20261130-0042")
+	ag.Do(chromedp.Click(chromedp.CSS(`input[name=category][value=complaint]`)), chromedp.Click(chromedp.ID("further")))
+	ld.UntilText("#helps", "status tiket lama")
+	ld.UntilText("#inbox", "kompensasi")
+	ld.UntilText(`#agents tr[data-agent="1001"]`, "Dalam panggilan")
+	ld.UntilText(`#agents tr[data-agent="1002"]`, "Jeda")
+	ld.UntilText("#queues", "team-leader")
 
 	for _, shot := range []struct {
-		tab  *tab
+		tab  *browsertest.Tab
 		file string
 	}{{ag, "agent-desktop.png"}, {ld, "leader-board.png"}} {
-		buf, err := chromedp.Run(shot.tab.ctx, chromedp.FullScreenshot(100))
+		buf, err := chromedp.Run(shot.tab.Context(), chromedp.FullScreenshot(100))
 		if err != nil {
 			t.Fatal(err)
 		}

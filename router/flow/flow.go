@@ -50,8 +50,8 @@ type ScreenPop struct {
 	Topic        string `json:"topic,omitempty"`
 	Language     string `json:"language"`
 	OpenTicket   string `json:"open_ticket,omitempty"`
-	IdentifiedBy string `json:"identified_by"` // ani | sid | none
-	Keys         string `json:"keys,omitempty"`
+	IdentifiedBy string `json:"identified_by"`  // ani | sid | none
+	Keys         string `json:"keys,omitempty"` // the IVR path: each prompt's entry, space-separated ("2 470300000001# 0")
 	Degraded     bool   `json:"degraded,omitempty"`
 }
 

@@ -10,7 +10,12 @@ const desk = {
   phase: "",       // ringing | connected | ended
   stream: null,
   tick: null,
+  meSeq: 0,        // the last GET /me asked (an older answer is dropped)
+  callSeq: 0,      // the last GET /calls/{id} asked (likewise)
 };
+
+// A call's phase only moves forward on the screen.
+const PHASE_RANK = { ringing: 1, connected: 2, ended: 3 };
 
 function signinError(msg) { $("signin-error").textContent = msg; }
 
@@ -50,12 +55,16 @@ function signOut(msg) {
 }
 
 async function refreshMe() {
+  const seq = ++desk.meSeq;
+  let me;
   try {
-    desk.me = await api("GET", "/me");
+    me = await api("GET", "/me");
   } catch (e) {
     if (e.status === 401) signOut(t("signin.refused"));
     return;
   }
+  if (seq !== desk.meSeq || !desk.me) return; // a later request answers (or signed out)
+  desk.me = me;
   renderMe();
   // A call the agent holds but the screen lost (reload, missed events).
   if (desk.me.call_id && (!desk.call || desk.call.call_id !== desk.me.call_id)) {
@@ -116,20 +125,26 @@ function onReady() {
 }
 
 // loadCall rebuilds the call's view from its handling record.
+// Answers can come back out of order on a busy server: only the last
+// request asked is applied, and one call's phase never goes back (a late
+// "ringing" must not disable the escalation of a connected call).
 async function loadCall(callID, phase) {
+  const seq = ++desk.callSeq;
   let h;
   try {
     h = await api("GET", "/calls/" + encodeURIComponent(callID));
   } catch (e) {
     return;
   }
+  if (seq !== desk.callSeq || !desk.me) return;
   const fresh = !desk.call || desk.call.call_id !== callID;
   desk.call = h;
-  if (phase) desk.phase = phase;
+  if (phase && (fresh || (PHASE_RANK[phase] || 0) >= (PHASE_RANK[desk.phase] || 0))) desk.phase = phase;
   renderCall(fresh);
 }
 
 function clearCall() {
+  desk.callSeq++; // a load still under way is for the call that went
   desk.call = null;
   desk.phase = "";
   show($("call"), false);
@@ -159,7 +174,7 @@ function renderCall(fresh) {
   set("pop-product", p.product);
   set("pop-ticket", p.open_ticket);
   set("pop-identified", p.identified_by ? t("idby." + p.identified_by) : "");
-  set("pop-keys", p.keys ? p.keys.split("").join(" › ") : "");
+  set("pop-keys", p.keys ? p.keys.trim().split(/\s+/).join(" › ") : ""); // one entry per prompt, space-separated
   set("pop-queue", h.queue);
   set("pop-call", h.call_id);
   if (h.answered_at) set("pop-waited", fmtDur(nsToMs(h.wait)));
