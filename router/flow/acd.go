@@ -44,6 +44,11 @@ type ACDHandoff struct {
 	// RecordWait bounds how long a record waits beyond the wrap-up time
 	// for the wrap-up's end (default 30s).
 	RecordWait time.Duration
+	// ReportTimeout bounds each report to the acd and each clean-up
+	// request made after the call's context ended (default 5s). Every
+	// report gets its own: a report made when a long conversation ends
+	// must not inherit a deadline that started with it.
+	ReportTimeout time.Duration
 
 	mu     sync.Mutex
 	closed bool
@@ -155,7 +160,11 @@ func (wt *waiting) gone(err error) bool {
 
 // bg is a context for reports to the acd after the call's context ended.
 func (wt *waiting) bg() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(wt.ctx), 5*time.Second)
+	d := wt.h.ReportTimeout
+	if d <= 0 {
+		d = 5 * time.Second
+	}
+	return context.WithTimeout(context.WithoutCancel(wt.ctx), d)
 }
 
 // left ends a call whose context ended before an agent talked to it.
@@ -405,8 +414,6 @@ func (r *ringing) close() { close(r.stop); r.wg.Wait() }
 func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 	r := &ringing{legs: map[string]ari.Leg{}, events: make(chan legEvent, 2*len(o.Agents)), stop: make(chan struct{})}
 	defer r.close()
-	ctx, cancel := wt.bg()
-	defer cancel()
 	vars := wt.screenPopVars()
 	for _, a := range o.Agents {
 		l, err := wt.call.Originate(wt.ctx, ari.OriginateRequest{Endpoint: a.Endpoint,
@@ -418,7 +425,7 @@ func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 				return wt.left(), true
 			}
 			wt.log.Warn().Err(err).Str("agent_id", a.ID).Msg("agent originate failed")
-			wt.noAnswer(ctx, a.ID)
+			wt.noAnswer(a.ID)
 			continue
 		}
 		r.watch(a.ID, l)
@@ -451,7 +458,7 @@ func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 			if !e.answered {
 				delete(r.legs, e.agent)
 				wt.log.Info().Str("agent_id", e.agent).Int("cause", l.EndCause()).Msg("agent did not answer")
-				wt.noAnswer(ctx, e.agent)
+				wt.noAnswer(e.agent)
 				continue
 			}
 			if res, done, talked := wt.connect(r, e.agent, l); talked || done {
@@ -462,7 +469,9 @@ func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 	return HandoffResult{}, false
 }
 
-func (wt *waiting) noAnswer(ctx context.Context, agent string) {
+func (wt *waiting) noAnswer(agent string) {
+	ctx, cancel := wt.bg()
+	defer cancel()
 	if err := wt.h.acd.NoAnswer(ctx, wt.call.ID(), agent); err != nil && !errors.Is(err, acd.ErrConflict) {
 		wt.log.Warn().Err(err).Str("agent_id", agent).Msg("acd: no answer not reported")
 	}
@@ -492,8 +501,6 @@ func (wt *waiting) hangupAll(r *ringing) {
 // bridge did not happen and the agent is reported as not answering (music
 // on hold back on for the next agent).
 func (wt *waiting) connect(r *ringing, agent string, l ari.Leg) (res HandoffResult, done, talked bool) {
-	ctx, cancel := wt.bg()
-	defer cancel()
 	if !wt.stopMOH() {
 		wt.hangupAll(r)
 		return wt.left(), true, false
@@ -512,14 +519,17 @@ func (wt *waiting) connect(r *ringing, agent string, l ari.Leg) (res HandoffResu
 		wt.log.Warn().Err(err).Str("agent_id", agent).Bool("agent_left", legGone(l)).
 			Msg("caller not bridged with the agent: next agent")
 		wt.hangupLeg(r, agent)
-		wt.noAnswer(ctx, agent)
+		wt.noAnswer(agent)
 		if !wt.startMOH() {
 			wt.hangupAll(r)
 			return wt.left(), true, false
 		}
 		return HandoffResult{}, false, false
 	}
-	if err := wt.h.acd.Answered(ctx, wt.call.ID(), agent); err != nil {
+	ctx, cancel := wt.bg()
+	err = wt.h.acd.Answered(ctx, wt.call.ID(), agent)
+	cancel()
+	if err != nil {
 		wt.log.Warn().Err(err).Str("agent_id", agent).Msg("acd: answer not accepted")
 	}
 	delete(r.legs, agent)
@@ -544,9 +554,9 @@ func legGone(l ari.Leg) bool {
 // ends it and the agent wraps up; an escalation by the agent moves the
 // caller to the team leader queue (the agent's leg is hung up).
 func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, bool, bool) {
-	ctx, cancel := wt.bg()
-	defer cancel()
 	ended := func(who acd.Party) {
+		ctx, cancel := wt.bg() // its own deadline: the talk may have lasted long
+		defer cancel()
 		if err := wt.h.acd.Ended(ctx, wt.call.ID(), who); err != nil {
 			wt.log.Warn().Err(err).Msg("acd: end of call not reported")
 		}
@@ -574,12 +584,14 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			}
 			// The agent escalated: the acd put it in wrap-up; its leg goes.
 			wt.log.Info().Str("agent_id", agent).Msg("agent escalated the call: caller back on hold for the team leader")
+			ctx, cancel := wt.bg()
 			if err := l.Hangup(ctx); err != nil {
 				wt.log.Warn().Err(err).Msg("escalating agent's leg hang-up failed")
 			}
 			if err := b.Destroy(ctx); err != nil {
 				wt.log.Warn().Err(err).Msg("bridge destroy after escalation failed")
 			}
+			cancel()
 			wt.res.AgentID, wt.res.AgentAnsweredAt = "", time.Time{}
 			if !wt.moved(n.Move) {
 				return wt.left(), true, true
