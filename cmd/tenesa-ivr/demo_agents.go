@@ -161,11 +161,11 @@ func (a *simAgent) escalate(ctx context.Context, call string) {
 		map[string]string{"reason": "customer asks for a supervisor about a recurring fault"}, &a.stats.Escalations)
 }
 
-// wrapUp records the disposition (one call in twelve is left without: the
+// wrapUp records the disposition (one call in eight is left without: the
 // needs-recorded KPI shows it), then gets ready; a leader also takes and
 // resolves the escalation case of the call, if it was one.
 func (a *simAgent) wrapUp(ctx context.Context, call, intent string) {
-	if a.rng.IntN(12) != 0 {
+	if a.rng.IntN(8) != 0 {
 		cat := "information"
 		switch intent {
 		case "complaint":

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -277,6 +279,7 @@ func TestDemoCancelledEndsCleanlyWithAReport(t *testing.T) {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+	checkPagesWhileRunning(t, out.String())
 	cancel()
 	var r result
 	select {
@@ -295,6 +298,57 @@ func TestDemoCancelledEndsCleanlyWithAReport(t *testing.T) {
 		t.Errorf("%d calls placed, %d records", r.res.placed, len(r.res.records))
 	}
 	goleak.VerifyNone(t, ignore)
+}
+
+// checkPagesWhileRunning opens what the demo printed: /metrics answers
+// with the controller's series, the desktop page is served, and the
+// printed agent token signs in as that agent, logged in to the pool.
+func checkPagesWhileRunning(t *testing.T, s string) {
+	t.Helper()
+	find := func(re string) []string {
+		m := regexp.MustCompile(re).FindStringSubmatch(s)
+		if m == nil {
+			t.Fatalf("output lacks %s:\n%s", re, s)
+		}
+		return m
+	}
+	metricsURL := find(`metrics\s+(http://\S+)`)[1]
+	desk := find(`agent desktop\s+(http://\S+/)`)[1]
+	agent := find(`agent (\S+) \(.*\) token\s+(\S+)`)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	get := func(url, token string) (int, string, string) {
+		req, err := http.NewRequest(http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("GET %s: %v", url, err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
+	}
+	if code, _, body := get(metricsURL, ""); code != 200 || !strings.Contains(body, "tenesa_active_calls") {
+		t.Errorf("GET %s: %d, tenesa_active_calls in body: %v", metricsURL, code, strings.Contains(body, "tenesa_active_calls"))
+	}
+	if code, ct, _ := get(desk, ""); code != 200 || !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("GET %s: %d %s, want the desktop page", desk, code, ct)
+	}
+	code, _, body := get(desk+"api/v1/me", agent[2])
+	var me struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+	}
+	_ = json.Unmarshal([]byte(body), &me)
+	if code != 200 || me.ID != agent[1] || me.State == "" || me.State == "logged_out" {
+		t.Errorf("GET /api/v1/me with the printed token of agent %s: %d %s", agent[1], code, body)
+	}
 }
 
 // TestDemoPrivateRedisIsStartedAndStopped: --redis private runs the demo on
@@ -321,5 +375,39 @@ func TestDemoPrivateRedisIsStartedAndStopped(t *testing.T) {
 	}
 	if _, err := os.Stat(m[2]); !os.IsNotExist(err) {
 		t.Errorf("the private redis-server's folder %s is still there (%v)", m[2], err)
+	}
+}
+
+// TestDemoWallboardRedrawsInPlaceOnATerminal: on a terminal the demo draws
+// the wallboard (queues, agents, SOP figures) and redraws it over itself
+// (cursor up, clear below) instead of printing progress lines; its logs go
+// to a file so they do not tear the board.
+func TestDemoWallboardRedrawsInPlaceOnATerminal(t *testing.T) {
+	demoEnv(t)
+	var out, errb syncBuffer
+	o := demoOptions{calls: 4, speed: 20, rate: 6, seed: 5, every: time.Minute, drain: 10 * time.Minute, tty: true}
+	_, err := runDemo(context.Background(), testCLIEnv(&out, &errb), o)
+	s := out.String()
+	if m := regexp.MustCompile(`Logs: (\S+)`).FindStringSubmatch(s); m != nil {
+		t.Cleanup(func() { os.Remove(m[1]) })
+	} else {
+		t.Errorf("no log file named:\n%s", s)
+	}
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, s)
+	}
+	frames := strings.Count(s, "TENESA wallboard")
+	redraws := len(regexp.MustCompile(`\x1b\[\d+A\x1b\[J`).FindAllString(s, -1))
+	if frames < 2 || redraws != frames-1 {
+		t.Errorf("%d wallboards, %d redraws over the previous one: want several, each after the first redrawn in place", frames, redraws)
+	}
+	for _, want := range []string{"QUEUE", "WAITING", "OLDEST", "AGENTS  available", "SOP     greeting to standard",
+		"segmentation conformity", "needs recorded", "KPI report from the 4 handling records"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if strings.Contains(s, "[sim ") {
+		t.Errorf("progress lines printed on a terminal")
 	}
 }
