@@ -411,3 +411,37 @@ func TestDemoWallboardRedrawsInPlaceOnATerminal(t *testing.T) {
 		t.Errorf("progress lines printed on a terminal")
 	}
 }
+
+// TestCleanDemoKeysDeletesOnlyUnderThePrefix: the demo's clean-up at start
+// deletes the keys under its prefix and nothing else, even when the prefix
+// holds Redis glob characters ("[1]" must not match "1").
+func TestCleanDemoKeysDeletesOnlyUnderThePrefix(t *testing.T) {
+	base := redistest.Prefix(t)
+	c := redistest.Client(t)
+	ctx := context.Background()
+	demo := base + "d[1]*:"
+	mine := []string{demo + "a", demo + "records", demo + "acd:{main}:agents"}
+	others := []string{base + "d1x:a", base + "d[1]x", base + "other", base + "d[1]"}
+	for _, k := range append(append([]string{}, mine...), others...) {
+		if err := c.Set(ctx, k, "1", time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := cleanDemoKeys(ctx, c, demo)
+	if err != nil || n != len(mine) {
+		t.Fatalf("cleaned %d (%v), want %d", n, err, len(mine))
+	}
+	for _, k := range mine {
+		if c.Exists(ctx, k).Val() != 0 {
+			t.Errorf("%s still there", k)
+		}
+	}
+	for _, k := range others {
+		if c.Exists(ctx, k).Val() != 1 {
+			t.Errorf("%s was deleted: it is not under %q", k, demo)
+		}
+	}
+	if _, err := cleanDemoKeys(ctx, c, ""); err == nil {
+		t.Error("an empty prefix was accepted")
+	}
+}
