@@ -68,12 +68,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.AddCommand(
 		newServeCmd(env),
 		newCheckConfigCmd(env),
+		newDrainCmd(env),
 		newSimCmd(env),
 		newDemoCmd(env),
 		newFlowCmd(env),
 		newImportCmd(env),
 		newLookupCmd(env),
 		newDashboardsCmd(),
+		newConfigReferenceCmd(env),
 	)
 	if err := root.Execute(); err != nil {
 		var ps configs.Problems

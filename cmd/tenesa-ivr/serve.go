@@ -366,8 +366,8 @@ func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*ht
 func (a *controllerApp) serveHTTP(ln net.Listener, path string, draining *atomic.Bool) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle(path, metrics.Handler(a.reg))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc(metrics.HealthzPath, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc(metrics.ReadyzPath, func(w http.ResponseWriter, _ *http.Request) {
 		switch {
 		case draining.Load():
 			http.Error(w, "draining", http.StatusServiceUnavailable)
