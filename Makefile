@@ -1,5 +1,6 @@
 # tenesa-ivr — the two commands a newcomer needs:
-#   make demo   run the main job: scripted calls through the controller on the embedded simulated PBX and real Redis
+#   make demo   the contact center at work for about a minute: simulated PBX, callers and agents, real Redis,
+#               live wallboard, KPI report (DEMO_FLAGS="--duration 30m --speed 10" etc.)
 #   make test   run every test (race detector on) against a real Redis
 #   (make build: bin/tenesa-ivr; make lint: gofmt, go vet, staticcheck)
 GO      ?= go
@@ -26,8 +27,16 @@ redis:
 test-tools:
 	@bash scripts/ensure-test-tools.sh
 
-demo: redis sounds
-	$(GO) run ./cmd/tenesa-ivr demo
+# The demo uses the local Redis when one answers on 127.0.0.1:6379, else it
+# starts a private redis-server of its own (installed here when missing). It
+# plays no audio (the simulator uses the committed prompt durations), so it
+# needs no rendered prompts.
+DEMO_FLAGS ?=
+demo:
+	@command -v redis-server >/dev/null 2>&1 || bash -c '(exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null' || \
+	  { echo "installing redis-server (Debian package; waiting up to $(APT_LOCK_WAIT)s for the apt lock)"; \
+	    $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq redis-server >/dev/null; }
+	$(GO) run ./cmd/tenesa-ivr demo $(DEMO_FLAGS)
 
 test: redis sounds test-tools
 	$(GO) test -race -count=1 $(PKGS)

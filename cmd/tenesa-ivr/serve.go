@@ -354,6 +354,16 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 // startHTTP serves /metrics, /healthz (alive) and /readyz (ARI connected and
 // not draining) on addr.
 func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics.listen %s: %w", addr, err)
+	}
+	return a.serveHTTP(ln, path, draining), nil
+}
+
+// serveHTTP serves startHTTP's endpoints on a listener already bound (the
+// demo binds its own to print the address).
+func (a *controllerApp) serveHTTP(ln net.Listener, path string, draining *atomic.Bool) *http.Server {
 	mux := http.NewServeMux()
 	mux.Handle(path, metrics.Handler(a.reg))
 	mux.HandleFunc(metrics.HealthzPath, func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
@@ -367,10 +377,6 @@ func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*ht
 			fmt.Fprintln(w, "ready")
 		}
 	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("metrics.listen %s: %w", addr, err)
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -378,5 +384,5 @@ func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*ht
 		}
 	}()
 	a.log.Info().Str("addr", ln.Addr().String()).Msg("metrics and health endpoints")
-	return srv, nil
+	return srv
 }

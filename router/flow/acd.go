@@ -44,6 +44,11 @@ type ACDHandoff struct {
 	// RecordWait bounds how long a record waits beyond the wrap-up time
 	// for the wrap-up's end (default 30s).
 	RecordWait time.Duration
+	// ReportTimeout bounds each report to the acd and each clean-up
+	// request made after the call's context ended (default 5s). Every
+	// report gets its own: a report made when a long conversation ends
+	// must not inherit a deadline that started with it.
+	ReportTimeout time.Duration
 
 	mu     sync.Mutex
 	closed bool
@@ -158,7 +163,11 @@ func (wt *waiting) gone(err error) bool {
 
 // bg is a context for reports to the acd after the call's context ended.
 func (wt *waiting) bg() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(wt.ctx), 5*time.Second)
+	d := wt.h.ReportTimeout
+	if d <= 0 {
+		d = 5 * time.Second
+	}
+	return context.WithTimeout(context.WithoutCancel(wt.ctx), d)
 }
 
 // left ends a call whose context ended before an agent talked to it.

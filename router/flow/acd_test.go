@@ -193,6 +193,26 @@ func TestACDAgentHangsUpFirst(t *testing.T) {
 	}
 }
 
+// TestACDEndOfATalkLongerThanTheReportTimeoutReachesTheACD: a
+// conversation lasting longer than the bound of one report to the acd
+// (100 s sim, 2 s here, against 500 ms) still reports its end: each report
+// has its own deadline, not one started with the talk, so the agent wraps
+// up and becomes available instead of staying on_call for ever.
+func TestACDEndOfATalkLongerThanTheReportTimeoutReachesTheACD(t *testing.T) {
+	aw := newACDWorld(t, acdOpts{login: []string{"1001"},
+		agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: time.Second, HangupAfter: 100 * time.Second}}})
+	aw.h.ReportTimeout = 500 * time.Millisecond
+	r, _ := aw.call(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(time.Hour)))
+	if r.Outcome != router.OutcomeAgentAnswered || r.EndedBy != "agent" || r.WrapUpSeconds <= 0 {
+		t.Fatalf("record: outcome %s ended by %q wrap-up %v: want agent_answered, ended by the agent, wrapped up",
+			r.Outcome, r.EndedBy, r.WrapUpSeconds)
+	}
+	if r.TalkSeconds < 1 {
+		t.Fatalf("talk %.2fs (wall): the conversation did not outlast the report timeout", r.TalkSeconds)
+	}
+	aw.waitAgent(t, "1001", acd.Available)
+}
+
 // TestACDCallerAbandonsInQueue: nobody is logged in; the caller gives up
 // after waiting on music: abandoned_queue, with the wait on the record.
 func TestACDCallerAbandonsInQueue(t *testing.T) {
