@@ -142,6 +142,8 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 			c.hangupOrphan(id)
 		}
 	}
+	c.resynced.Store(true)
+	c.pokeIdle()
 	c.obs.Resynced(len(adopt), len(gone))
 	c.log.Info().Int("owned", len(live)).Int("adopted", len(adopt)).Int("gone", len(gone)).Msg("resync done")
 	return nil
