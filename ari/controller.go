@@ -124,9 +124,9 @@ type Controller struct {
 	replaced  atomic.Bool // ApplicationReplaced: we own nothing any more
 	draining  atomic.Bool
 	running   atomic.Bool
-	unknown   atomic.Int64 // events dropped because DecodeEvent does not know them
-	pongs     atomic.Int64 // keep-alive pongs received (tests)
-	resynced  atomic.Bool  // a resync succeeded since Run started
+	unknown   atomic.Int64  // events dropped because DecodeEvent does not know them
+	pongs     atomic.Int64  // keep-alive pongs received (tests)
+	resynced  atomic.Bool   // a resync succeeded since Run started
 	idleCh    chan struct{} // poked when calls end or a resync finished (RunAdopted)
 
 	handler Handler
