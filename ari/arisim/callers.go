@@ -102,7 +102,12 @@ type CallReport struct {
 	// hangs up in silence was left in it); SilenceFrom is when it began.
 	MaxSilence  time.Duration
 	SilenceFrom time.Time
+	// Silences are those stretches, in order (the first 256).
+	Silences []Silence
 }
+
+// Silence is a stretch of sim time the caller heard nothing.
+type Silence struct{ From, To time.Time }
 
 // Call is a placed inbound call.
 type Call struct {
@@ -173,6 +178,7 @@ func (c *Call) Transcript() CallReport {
 	r.BridgedWith = slices.Clone(c.rep.BridgedWith)
 	r.Vars = maps.Clone(c.vars)
 	r.MOHStarts = slices.Clone(c.rep.MOHStarts)
+	r.Silences = slices.Clone(c.rep.Silences)
 	return r
 }
 
@@ -217,6 +223,9 @@ func (c *Call) closeSilence(now time.Time) {
 	}
 	if d := now.Sub(c.silentSince); d > c.rep.MaxSilence {
 		c.rep.MaxSilence, c.rep.SilenceFrom = d, c.silentSince
+	}
+	if now.After(c.silentSince) && len(c.rep.Silences) < 256 {
+		c.rep.Silences = append(c.rep.Silences, Silence{c.silentSince, now})
 	}
 	c.silentSince = time.Time{}
 }

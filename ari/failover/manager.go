@@ -207,7 +207,7 @@ func (m *Manager) Run(ctx context.Context) {
 }
 
 func (m *Manager) tick(ctx context.Context) {
-	rctx, cancel := context.WithTimeout(ctx, m.opts.RenewEvery)
+	rctx, cancel := context.WithTimeout(ctx, m.opts.LeaseTTL/2)
 	defer cancel()
 	if err := m.renew(rctx); err != nil {
 		if ctx.Err() == nil {
