@@ -108,6 +108,15 @@ type Options struct {
 	// never claims broadcast calls for it, and RunAdopted ends once the
 	// adopted calls are finished (see adopt.go).
 	Adopter bool
+
+	// Rejoin, when set, is called after another connection took our
+	// application (ApplicationReplaced) and our released calls have
+	// ended; it returns once the application may be taken back (with
+	// failover: the survivor that took it over released it, see
+	// ari/failover WaitOwnApp), and the controller then connects again
+	// and takes calls. nil: a replaced controller stays disconnected and
+	// not ready until it is stopped.
+	Rejoin func(ctx context.Context) error
 }
 
 // Controller owns the connection to one Asterisk and every call in our

@@ -33,7 +33,7 @@ func (a *controllerApp) startFailover(ctx context.Context) (*failoverRun, error)
 		Application: a.cfg.ApplicationName(), LeaseTTL: f.LeaseTTL, RenewEvery: f.RenewEvery, Log: log,
 		Adopt: func(ctx context.Context, p failover.Peer) error {
 			o := a.ariOpts
-			o.Application, o.Adopter, o.MaxCalls = p.Application, true, 0
+			o.Application, o.Adopter, o.MaxCalls, o.Rejoin = p.Application, true, 0, nil
 			c, err := ari.NewController(o)
 			if err != nil {
 				return err
