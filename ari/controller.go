@@ -259,7 +259,8 @@ const requestGrace = 250 * time.Millisecond
 // all call goroutines have finished. It returns nil after a normal shutdown,
 // and an error wrapping ErrReplaced when another connection took the
 // application meanwhile (the controller then stayed disconnected and not
-// ready until ctx ended; see onReplaced).
+// ready until ctx ended; see onReplaced), unless Options.Rejoin gave it
+// back meanwhile.
 func (c *Controller) Run(ctx context.Context, h Handler) (err error) {
 	if h == nil {
 		return errors.New("ari: nil handler")

@@ -402,6 +402,9 @@ func TestFailoverKilledControllerCallsInEveryStage(t *testing.T) {
 			t.Errorf("call %s: silent %v after the kill (bound %v)", c.ChannelID(), s, bound)
 		}
 	}
+	for name, c := range map[string]*arisim.Call{"bridged": bridged, "ringing": ringing, "w1": w1, "w2": w2, "prompt": prompt, "gather": gather} {
+		t.Logf("%s: longest silence after the kill %v (sim; bound %v)", name, silenceAfter(c.Transcript(), killedAt), bound)
+	}
 	if s := silenceAfter(gather.Transcript(), killedAt); s == 0 {
 		t.Error("the gathering caller had no silence at all: the measure is broken")
 	}
