@@ -382,6 +382,8 @@ func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*ht
 		switch {
 		case draining.Load():
 			http.Error(w, "draining", http.StatusServiceUnavailable)
+		case a.fo.waitingForApp():
+			http.Error(w, "waiting for a survivor to release this controller's application (ari.failover)", http.StatusServiceUnavailable)
 		case !a.ctl.Connected():
 			http.Error(w, "ARI not connected", http.StatusServiceUnavailable)
 		default:
