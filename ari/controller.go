@@ -102,6 +102,21 @@ type Options struct {
 	// a CallBroadcast only while it owns fewer calls (0 = no limit). Calls
 	// sent to the application directly (Stasis()) are not refused.
 	MaxCalls int
+
+	// Adopter: this controller took over the application of a dead peer
+	// (ari/failover). It adopts the channels left in the application,
+	// never claims broadcast calls for it, and RunAdopted ends once the
+	// adopted calls are finished (see adopt.go).
+	Adopter bool
+
+	// Rejoin, when set, is called after another connection took our
+	// application (ApplicationReplaced) and our released calls have
+	// ended; it returns once the application may be taken back (with
+	// failover: the survivor that took it over released it, see
+	// ari/failover WaitOwnApp), and the controller then connects again
+	// and takes calls. nil: a replaced controller stays disconnected and
+	// not ready until it is stopped.
+	Rejoin func(ctx context.Context) error
 }
 
 // Controller owns the connection to one Asterisk and every call in our
@@ -118,8 +133,10 @@ type Controller struct {
 	replaced  atomic.Bool // ApplicationReplaced: we own nothing any more
 	draining  atomic.Bool
 	running   atomic.Bool
-	unknown   atomic.Int64 // events dropped because DecodeEvent does not know them
-	pongs     atomic.Int64 // keep-alive pongs received (tests)
+	unknown   atomic.Int64  // events dropped because DecodeEvent does not know them
+	pongs     atomic.Int64  // keep-alive pongs received (tests)
+	resynced  atomic.Bool   // a resync succeeded since Run started
+	idleCh    chan struct{} // poked when calls end or a resync finished (RunAdopted)
 
 	handler Handler
 	wg      sync.WaitGroup // call goroutines, resyncs, drain continues
@@ -228,6 +245,7 @@ func NewController(opts Options) (*Controller, error) {
 		claims:     make(map[string]bool),
 		restHTTP:   &http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace},
 		presence:   newPresence(),
+		idleCh:     make(chan struct{}, 1),
 	}, nil
 }
 
@@ -241,7 +259,8 @@ const requestGrace = 250 * time.Millisecond
 // all call goroutines have finished. It returns nil after a normal shutdown,
 // and an error wrapping ErrReplaced when another connection took the
 // application meanwhile (the controller then stayed disconnected and not
-// ready until ctx ended; see onReplaced).
+// ready until ctx ended; see onReplaced), unless Options.Rejoin gave it
+// back meanwhile.
 func (c *Controller) Run(ctx context.Context, h Handler) (err error) {
 	if h == nil {
 		return errors.New("ari: nil handler")

@@ -84,6 +84,23 @@ type ARI struct {
 	// MaxCalls: in broadcast mode, claim an offered call only while owning
 	// fewer calls than this (0 = no limit).
 	MaxCalls int `mapstructure:"max_calls"`
+	// Failover: with broadcast, a survivor takes over the application of a
+	// controller that died (its lease in Redis expired) and adopts its
+	// calls (ari/failover).
+	Failover Failover `mapstructure:"failover"`
+}
+
+// Failover configures the takeover of a dead controller's application.
+type Failover struct {
+	// Enabled turns on the lease in Redis and the takeover of a dead peer's
+	// application by a survivor (needs ari.broadcast).
+	Enabled bool `mapstructure:"enabled"`
+	// LeaseTTL: a controller that has not renewed its lease for this long
+	// is dead (at least 500ms).
+	LeaseTTL time.Duration `mapstructure:"lease_ttl"`
+	// RenewEvery is how often a controller renews its lease (at most a
+	// third of lease_ttl).
+	RenewEvery time.Duration `mapstructure:"renew_every"`
 }
 
 // ApplicationName is the Stasis application this controller registers:
