@@ -70,6 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		newCheckConfigCmd(env),
 		newSimCmd(env),
 		newDemoCmd(env),
+		newBenchCmd(env),
 		newFlowCmd(env),
 		newImportCmd(env),
 		newLookupCmd(env),
