@@ -122,7 +122,7 @@ func TestBenchShortRunReportsEveryFigure(t *testing.T) {
 		"setup_p50_over_floor": r.SetupP50OverFlr, "setup_p99_over_floor": r.SetupP99OverFlr,
 		"setups_per_s": r.SetupsPerSec, "max_setups_per_s": r.MaxSetupsPerSec,
 		"max_setup_p50_ms": r.MaxSetupP50ms, "max_setup_p99_ms": r.MaxSetupP99ms,
-		"hold_setups_per_s": r.HoldSetupsPerSec,
+		"hold_setups_per_s":   r.HoldSetupsPerSec,
 		"heap_bytes_per_call": float64(r.HeapPerCall), "heap_bytes_per_call_with_sim": float64(r.HeapPerCallWithSim),
 		"sim_heap_bytes_per_call": float64(r.SimHeapPerCall), "stack_bytes_per_call": float64(r.StackPerCall),
 		"goroutines_per_call": r.GoroutinesPerCall,
