@@ -16,7 +16,8 @@ type Hooks struct {
 	// Request: a REST request arrived (before authentication and routing).
 	Request func(method, path string, at time.Time)
 	// EventWritten: an event of type typ about channel channelID ("" when
-	// it names none) was written to an events socket at at.
+	// it names none) was written to an events socket; at is when the
+	// write started.
 	EventWritten func(typ, channelID string, at time.Time)
 	// Play: a play request for channel channelID with these media URIs
 	// arrived at at (the time it was received, not when it was handled).

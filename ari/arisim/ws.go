@@ -122,6 +122,9 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, ws *wsConn
 			return
 		case msg := <-ws.out:
 			wctx, cancel := context.WithTimeout(ctx, s.opts.WebsocketWriteTimeout)
+			// stamped as the write starts: the client may act on the
+			// event before this goroutine runs again
+			at := time.Now()
 			err := conn.Write(wctx, websocket.MessageText, msg.b)
 			cancel()
 			if err != nil {
@@ -129,7 +132,7 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, ws *wsConn
 				return
 			}
 			if f := s.opts.Hooks.EventWritten; f != nil {
-				f(msg.typ, msg.channel, time.Now())
+				f(msg.typ, msg.channel, at)
 			}
 		}
 	}
