@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -25,6 +27,7 @@ type benchOptions struct {
 	Concurrency int           // most set-up calls in flight at once
 	Rate        float64       // set-ups per second offered (0: as fast as the concurrency allows)
 	Hold        int           // calls held waiting in a queue with music on hold
+	HoldRate    float64       // callers placed per second in the hold phase (0: unpaced)
 	Agents      int           // dispatches measured (one agent readied at a time)
 	Probes      int           // sequential set-ups that count the requests of one set-up
 	Pings       int           // round trips of the floor (each of ARI and Redis)
@@ -36,7 +39,7 @@ type benchOptions struct {
 }
 
 func defaultBenchOptions() benchOptions {
-	return benchOptions{Calls: 2000, Concurrency: 100, Rate: 200, Hold: 10000, Agents: 100, Probes: 50,
+	return benchOptions{Calls: 2000, Concurrency: 100, Rate: 200, Hold: 10000, HoldRate: 50, Agents: 100, Probes: 50,
 		Pings: 500, Redis: "127.0.0.1:6379", TimeScale: 0.05, Timeout: 15 * time.Minute}
 }
 
@@ -48,6 +51,8 @@ func (o benchOptions) check() error {
 		return fmt.Errorf("--concurrency %d: need at least 1", o.Concurrency)
 	case o.Rate < 0:
 		return fmt.Errorf("--rate %g: need 0 (unpaced) or more", o.Rate)
+	case o.HoldRate < 0:
+		return fmt.Errorf("--hold-rate %g: need 0 (unpaced) or more", o.HoldRate)
 	case o.Hold < 1:
 		return fmt.Errorf("--hold %d: need at least 1", o.Hold)
 	case o.Agents < 1:
@@ -83,7 +88,10 @@ func newBenchCmd(env *cliEnv) *cobra.Command {
 			// The controller's own logs would cost more than what is
 			// measured: warnings and errors only, on stderr.
 			log := zerolog.New(env.Stderr).Level(zerolog.WarnLevel).With().Timestamp().Logger()
-			ctx, cancel := context.WithTimeout(cmd.Context(), o.Timeout)
+			// Ctrl-C stops the run and still deletes its Redis keys
+			sctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ctx, cancel := context.WithTimeout(sctx, o.Timeout)
 			defer cancel()
 			progress := env.Stderr
 			if asJSON {
@@ -110,6 +118,7 @@ func newBenchCmd(env *cliEnv) *cobra.Command {
 	f.IntVar(&o.Concurrency, "concurrency", o.Concurrency, "most set-up calls in flight at once")
 	f.Float64Var(&o.Rate, "rate", o.Rate, "call set-ups per second offered (0: as fast as --concurrency allows)")
 	f.IntVar(&o.Hold, "hold", o.Hold, "calls held at once, waiting in a queue with music on hold")
+	f.Float64Var(&o.HoldRate, "hold-rate", o.HoldRate, "callers placed per second in the hold phase (each goes through the greeting and two menus)")
 	f.IntVar(&o.Agents, "agents", o.Agents, "dispatches measured: agents made ready one at a time while calls wait")
 	f.IntVar(&o.Probes, "probes", o.Probes, "calls set up one at a time, counting the ARI requests and Redis round trips of a set-up")
 	f.IntVar(&o.Pings, "pings", o.Pings, "round trips timed for the floor (ARI ping, Redis PING)")

@@ -26,9 +26,16 @@ import (
 // is known, each a different one, who choose 1 (complaint) then 1 (data &
 // internet) and wait in enterprise-data; agents serving that queue.
 const (
-	benchQueue      = "enterprise-data"
-	benchMemProfile = 4096 // runtime.MemProfileRate while benching: fine enough to attribute the heap
+	benchQueue = "enterprise-data"
+	// benchMemProfile is runtime.MemProfileRate while the callers are
+	// placed on hold: fine enough to attribute their heap. Only then: the
+	// stack walk of each sample costs CPU the latency phases must not pay.
+	benchMemProfile = 4096
 )
+
+// holdStall is how long the hold phase waits without a caller reaching
+// the queue (or leaving) before it measures what is held.
+const holdStall = 30 * time.Second
 
 var benchSkills = []string{"segment:DES", "product:data_internet", "lang:id"}
 
@@ -55,7 +62,6 @@ type bench struct {
 // runBench runs every phase and returns the figures. Everything it
 // created in Redis (under a private prefix) is deleted before it returns.
 func runBench(ctx context.Context, cfg *configs.Config, o benchOptions, log zerolog.Logger, progress io.Writer) (res *benchResult, err error) {
-	runtime.MemProfileRate = benchMemProfile
 	start := time.Now()
 	b := &bench{o: o, cfg: cfg, probe: newBenchProbe(), redisLog: &redisCounter{}, progress: progress,
 		simUser: "tenesa-bench", simPass: randomHex(12)}
@@ -414,8 +420,11 @@ func pace(ctx context.Context, begin time.Time, i int, rate float64) error {
 // on hold, measures the heap they take, then readies --agents agents one
 // at a time and times each dispatch; at the end every caller hangs up.
 func (b *bench) holdAndDispatch(ctx context.Context, res *benchResult) error {
+	defaultRate := runtime.MemProfileRate
+	runtime.MemProfileRate = benchMemProfile
+	defer func() { runtime.MemProfileRate = defaultRate }()
 	base := takeHeap()
-	b.say("hold: %d callers into queue %s at %g/s", b.o.Hold, benchQueue, b.o.Rate)
+	b.say("hold: %d callers into queue %s at %g/s", b.o.Hold, benchQueue, b.o.HoldRate)
 	calls := make([]*arisim.Call, 0, b.o.Hold)
 	defer func() {
 		for _, c := range calls {
@@ -429,7 +438,7 @@ func (b *bench) holdAndDispatch(ctx context.Context, res *benchResult) error {
 	}()
 	begin := time.Now()
 	for i := range b.o.Hold {
-		if err := pace(ctx, begin, i, b.o.Rate); err != nil {
+		if err := pace(ctx, begin, i, b.o.HoldRate); err != nil {
 			return err
 		}
 		c, err := b.sim.PlaceCall(b.heldCaller())
@@ -443,29 +452,50 @@ func (b *bench) holdAndDispatch(ctx context.Context, res *benchResult) error {
 	for i, c := range calls {
 		ids[i] = c.ChannelID()
 	}
-	err := benchWait(ctx, 20*time.Millisecond, func() bool {
-		if b.probe.onHold(ids) == len(ids) {
-			return true
-		}
-		for _, c := range calls {
+	// every caller is on hold, or gone (the controller ended its call)
+	settled := func() (held, gone int) {
+		for i, c := range calls {
 			select {
 			case <-c.Done():
-				return true // a caller is gone: counted below
+				gone++
 			default:
+				if b.probe.onHold(ids[i:i+1]) == 1 {
+					held++
+				}
 			}
 		}
-		return false
+		return held, gone
+	}
+	// An overloaded controller may leave callers in the IVR: without
+	// progress for holdStall, what is held is measured as it is.
+	lastN, lastAt := -1, time.Now()
+	err := benchWait(ctx, 50*time.Millisecond, func() bool {
+		h, g := settled()
+		if h+g != lastN {
+			lastN, lastAt = h+g, time.Now()
+		}
+		if time.Since(lastAt) > holdStall {
+			b.say("no progress for %s: %d held, %d gone, %d still in the IVR", holdStall, h, g, len(calls)-h-g)
+			return true
+		}
+		return h+g == len(calls)
 	})
 	if err != nil {
-		return fmt.Errorf("waiting for %d callers on hold (%d so far): %w", len(ids), b.probe.onHold(ids), err)
+		h, g := settled()
+		return fmt.Errorf("waiting for %d callers on hold (%d held, %d gone): %w", len(ids), h, g, err)
 	}
 	if d := b.probe.lastHoldAt(ids).Sub(begin); d > 0 {
 		res.HoldSetupsPerSec = float64(len(ids)) / d.Seconds()
 	}
 	held := takeHeap()
+	gone := 0
 	for _, c := range calls {
 		select {
 		case <-c.Done():
+			if gone++; gone <= 3 {
+				r := c.Transcript()
+				b.say("call %s ended before it was held: hung up by %q, heard %v", c.ChannelID(), r.HungUpBy, r.Heard)
+			}
 		default:
 			if c.Transcript().MusicOnHold {
 				res.Held++
@@ -473,10 +503,13 @@ func (b *bench) holdAndDispatch(ctx context.Context, res *benchResult) error {
 		}
 	}
 	res.HeldActiveCalls = b.app.ctl.ActiveCalls()
-	n := int64(len(calls))
-	res.HeapPerCallWithSim = (held.total - base.total) / n
-	res.SimHeapPerCall = (held.sim - base.sim) / n
-	res.HeapPerCall = (held.controller - base.controller) / n
+	if res.Held == 0 {
+		return errors.New("no caller was held")
+	}
+	n := int64(res.Held) // the calls the heap holds
+	all, sim, harness := held.growthSince(base)
+	res.HeapPerCallWithSim, res.SimHeapPerCall = all/n, sim/n
+	res.HeapPerCall = (all - sim - harness) / n
 	res.StackPerCall = (held.stack - base.stack) / n
 	res.GoroutinesPerCall = float64(held.goroutines-base.goroutines) / float64(n)
 	if b.o.MemProfile != "" {
@@ -484,6 +517,7 @@ func (b *bench) holdAndDispatch(ctx context.Context, res *benchResult) error {
 			return err
 		}
 	}
+	runtime.MemProfileRate = defaultRate
 	if res.Held != len(calls) {
 		b.say("only %d of %d callers held", res.Held, len(calls))
 	}

@@ -20,20 +20,21 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // ms is d in milliseconds.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// heapShot is the heap after GC, split by who allocated what is still in
-// use (from the heap profile's allocation stacks): the simulator (its
-// package, or its HTTP server's connections), the bench's own harness,
-// and the rest, which is the controller's.
+// heapShot is the heap after GC: its exact size, and the profile's view of
+// who allocated what is still in use (from the allocation stacks): the
+// simulator (its package, or its HTTP server's connections), the bench's
+// own harness, and the rest, which is the controller's.
 type heapShot struct {
-	total, sim, harness, controller int64
-	stack                           int64 // goroutine stacks (not heap)
-	goroutines                      int
+	total               int64   // HeapAlloc
+	pTotal, pSim, pHarn float64 // the profile's in-use bytes, scaled as pprof scales them
+	harness             int64   // pHarn's share of total
+	stack               int64   // goroutine stacks (not heap)
+	goroutines          int
 }
 
-// takeHeap collects the garbage and measures the heap. The profile's
-// figures are the sampled ones scaled as pprof scales them; an allocation
-// whose stack is cut off before any simulator frame counts as the
-// controller's (the attribution errs on the controller's side).
+// takeHeap collects the garbage and measures the heap. An allocation whose
+// stack is cut off before any simulator frame counts as the controller's
+// (the attribution errs on the controller's side).
 func takeHeap() heapShot {
 	runtime.GC()
 	runtime.GC() // the profile shows the heap as of the last completed cycle
@@ -51,7 +52,6 @@ func takeHeap() heapShot {
 		}
 	}
 	rate := float64(runtime.MemProfileRate)
-	var sampled, sim, harness float64
 	for i := range recs {
 		r := &recs[i]
 		inuse := float64(r.InUseBytes())
@@ -62,21 +62,30 @@ func takeHeap() heapShot {
 			avg := float64(r.AllocBytes) / float64(r.AllocObjects)
 			inuse /= 1 - math.Exp(-avg/rate)
 		}
-		sampled += inuse
+		h.pTotal += inuse
 		switch allocatedBy(r.Stack()) {
 		case "sim":
-			sim += inuse
+			h.pSim += inuse
 		case "harness":
-			harness += inuse
+			h.pHarn += inuse
 		}
 	}
-	// the profile's shares applied to the exact total
-	if sampled > 0 {
-		h.sim = int64(float64(h.total) * sim / sampled)
-		h.harness = int64(float64(h.total) * harness / sampled)
-	}
-	h.controller = h.total - h.sim - h.harness
 	return h
+}
+
+// growthSince is how much the heap grew from base (exact), and the
+// simulator's and the harness's shares of that growth (the profile's
+// shares of its own growth, applied to the exact one). Records sampled
+// before the profile rate changed are in both shots and cancel out.
+func (h heapShot) growthSince(base heapShot) (all, sim, harness int64) {
+	all = h.total - base.total
+	dp := h.pTotal - base.pTotal
+	if dp <= 0 {
+		return all, 0, 0
+	}
+	sim = int64(float64(all) * (h.pSim - base.pSim) / dp)
+	harness = int64(float64(all) * (h.pHarn - base.pHarn) / dp)
+	return all, sim, harness
 }
 
 // allocatedBy classifies an allocation stack: "sim" for the simulator,

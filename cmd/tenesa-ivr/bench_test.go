@@ -101,7 +101,7 @@ func TestBenchShortRunReportsEveryFigure(t *testing.T) {
 	const hold, agents, calls = 40, 5, 30
 	var out, errb bytes.Buffer
 	code := run([]string{"bench", "--json", "--redis", redistest.Addr(), "--calls", "30", "--concurrency", "5",
-		"--rate", "200", "--hold", "40", "--agents", "5", "--probes", "5", "--pings", "20", "--time-scale", "0.02"}, &out, &errb)
+		"--rate", "200", "--hold", "40", "--hold-rate", "100", "--agents", "5", "--probes", "5", "--pings", "20", "--time-scale", "0.02"}, &out, &errb)
 	if code != 0 {
 		t.Fatalf("bench exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
 	}
