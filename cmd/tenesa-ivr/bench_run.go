@@ -30,7 +30,7 @@ const (
 	// benchMemProfile is runtime.MemProfileRate while the callers are
 	// placed on hold: fine enough to attribute their heap. Only then: the
 	// stack walk of each sample costs CPU the latency phases must not pay.
-	benchMemProfile = 4096
+	benchMemProfile = 64 << 10
 )
 
 // holdStall is how long the hold phase waits without a caller reaching
