@@ -12,11 +12,13 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 )
@@ -198,6 +200,10 @@ type benchResult struct {
 	DispatchP99ms  float64 `json:"dispatch_p99_ms"`
 	DispatchFailed int     `json:"dispatch_failed"`
 
+	// ANILookups counts the caller-number look-ups of the whole run by
+	// result (hit_redis, unknown, degraded: over the look-up budget ...).
+	ANILookups map[string]int `json:"ani_lookups"`
+
 	CPUs      int       `json:"cpus"`
 	LoadAvg   string    `json:"loadavg"`
 	GoVersion string    `json:"go"`
@@ -230,6 +236,7 @@ func printBench(w io.Writer, r *benchResult) {
 		fmt.Sprintf("%.1f goroutines per call (controller and simulator), not heap", r.GoroutinesPerCall))
 	row("dispatch (agent ready → originate)", fmt.Sprintf("p50 %.3f ms  p99 %.3f ms", r.DispatchP50ms, r.DispatchP99ms),
 		fmt.Sprintf("target p99 < 2 ms; %d dispatches, %d failed", r.Dispatches, r.DispatchFailed))
+	row("caller-number look-ups", lookupSummary(r.ANILookups), "a degraded look-up (over budget) greets, then routes unidentified")
 	_ = tw.Flush()
 	fmt.Fprintf(w, "\n%.0f s; `tenesa-ivr bench --json` prints these figures as one JSON line.\n", r.Seconds)
 }
@@ -282,4 +289,48 @@ func writeHeapProfile(path string) error {
 		return fmt.Errorf("--memprofile: %w", err)
 	}
 	return f.Close()
+}
+
+// lookupSummary is "hit_redis 2000, degraded 3" in a fixed order.
+func lookupSummary(m map[string]int) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// aniLookups reads the run's caller-number look-ups by result from the
+// controller's metrics.
+func aniLookups(g prometheus.Gatherer) map[string]int {
+	out := map[string]int{}
+	mfs, err := g.Gather()
+	if err != nil {
+		return out
+	}
+	for _, mf := range mfs {
+		if !strings.HasSuffix(mf.GetName(), "segmentation_lookups_total") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var kind, result string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "kind":
+					kind = l.GetValue()
+				case "result":
+					result = l.GetValue()
+				}
+			}
+			if kind == "ani" {
+				out[result] += int(m.GetCounter().GetValue())
+			}
+		}
+	}
+	return out
 }

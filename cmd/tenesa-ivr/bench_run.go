@@ -147,6 +147,7 @@ func runBench(ctx context.Context, cfg *configs.Config, o benchOptions, log zero
 			return nil, err
 		}
 	}
+	res.ANILookups = aniLookups(b.app.reg)
 	res.LoadAvg = loadAvg()
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil

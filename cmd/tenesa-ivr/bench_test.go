@@ -161,6 +161,9 @@ func TestBenchShortRunReportsEveryFigure(t *testing.T) {
 		t.Errorf("calls %d (want %d); held %d of %d placed, controller active %d; want all %d",
 			r.Calls, calls, r.Held, r.HoldPlaced, r.HeldActiveCalls, hold)
 	}
+	if looked := r.ANILookups["hit_redis"] + r.ANILookups["degraded"]; looked < calls {
+		t.Errorf("caller-number look-ups %v: want at least the %d set-up calls, each a different customer", r.ANILookups, calls)
+	}
 	if r.Dispatches != agents {
 		t.Errorf("dispatches %d, want %d", r.Dispatches, agents)
 	}
@@ -183,7 +186,7 @@ func TestBenchShortRunReportsEveryFigure(t *testing.T) {
 	printBench(&table, &r)
 	for _, label := range []string{"ARI round trip", "Redis round trip", "one set-up makes", "floor of a set-up",
 		"set-up at 200/s offered", "sustained set-ups, concurrency 5", "calls held in queue with MOH",
-		"heap per held call", "dispatch (agent ready → originate)"} {
+		"heap per held call", "dispatch (agent ready → originate)", "caller-number look-ups"} {
 		if !strings.Contains(table.String(), label) {
 			t.Errorf("table lacks %q:\n%s", label, table.String())
 		}
