@@ -27,7 +27,6 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 type heapShot struct {
 	total               int64   // HeapAlloc
 	pTotal, pSim, pHarn float64 // the profile's in-use bytes, scaled as pprof scales them
-	harness             int64   // pHarn's share of total
 	stack               int64   // goroutine stacks (not heap)
 	goroutines          int
 }
