@@ -2,13 +2,13 @@
 #   make demo   the contact center at work for about a minute: simulated PBX, callers and agents, real Redis,
 #               live wallboard, KPI report (DEMO_FLAGS="--duration 30m --speed 10" etc.)
 #   make test   run every test (race detector on) against a real Redis
-#   (make build: bin/tenesa-ivr; make lint: gofmt, go vet, staticcheck)
+#   (make build: bin/tenesa-ivr; make lint: gofmt, go vet, staticcheck; make bench: the load bench)
 GO      ?= go
 PKGS    ?= ./...
 BIN     ?= bin/tenesa-ivr
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build demo test test-tools lint bench fuzz serve sim check-config sounds redis clean
+.PHONY: all build demo test test-tools lint bench bench-go fuzz serve sim check-config sounds redis clean
 
 all: lint test
 
@@ -51,8 +51,16 @@ lint:
 	  if [ ! -x "$$sc" ]; then echo "installing staticcheck $(STATICCHECK_VERSION)"; $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) || exit 1; fi; \
 	  echo "staticcheck $(PKGS)"; "$$sc" $(PKGS)
 
-# Benchmarks: controller + simulator calls/s, segmentation look-ups and import.
+# The load bench: the controller on the simulated PBX and real Redis; set-up
+# and dispatch latency against the floor, set-ups/s, 10,000 calls held and
+# heap per call (BENCH_FLAGS: e.g. --json, --rate 100, --cpuprofile cpu.out).
+BENCH_FLAGS ?=
 bench: redis
+	$(GO) run ./cmd/tenesa-ivr bench $(BENCH_FLAGS)
+
+# The go test benchmarks: controller + simulator calls/s, the SOP flow,
+# dispatch, segmentation look-ups and import.
+bench-go: redis
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 
 # Short fuzzing of every parser of outside input (FUZZTIME=1m for longer).

@@ -151,6 +151,9 @@ func (s *Server) handleMOH(w http.ResponseWriter, _ *params, ch *channel, r *htt
 }
 
 func (s *Server) handlePlay(w http.ResponseWriter, p *params, ch *channel, r *http.Request) {
+	if f := s.opts.Hooks.Play; f != nil {
+		f(ch.id, p.list("media"), receivedAt(r))
+	}
 	s.play(w, p, r.PathValue("pbid"), ch, nil)
 }
 

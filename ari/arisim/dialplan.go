@@ -68,6 +68,9 @@ func (s *Server) handleOriginate(w http.ResponseWriter, r *http.Request) {
 	default:
 		o.timeout = 0
 	}
+	if f := s.opts.Hooks.Originate; f != nil && o.endpoint != "" {
+		f(o.endpoint, receivedAt(r))
+	}
 	if o.endpoint == "" {
 		writeMsg(w, http.StatusBadRequest, "Endpoint must be specified")
 		return

@@ -89,18 +89,28 @@ type endpointJSON struct {
 	ChannelIDs []string `json:"channel_ids"`
 }
 
-// endpoints are the PJSIP endpoints of the test bed plus registered PJSIP agents.
+// endpoints are the PJSIP endpoints of the test bed plus registered PJSIP
+// agents, sorted by resource, each with its channels in creation order.
+// One pass over the channels: it runs under the lock, with every call up.
 func (s *Server) endpoints() []endpointJSON {
-	res := map[string]bool{"caller1": true, "caller2": true, "caller3": true}
+	res := map[string][]string{"caller1": nil, "caller2": nil, "caller3": nil}
 	for ep := range s.agents {
 		if tech, r, ok := strings.Cut(ep, "/"); ok && strings.EqualFold(tech, "PJSIP") {
-			res[r] = true
+			if _, ok := res[r]; !ok {
+				res[r] = nil
+			}
 		}
 	}
+	var pjsip []*channel
 	for _, ch := range s.channels {
 		if ch.tech == "PJSIP" {
-			res[pjsipResource(ch.name)] = true
+			pjsip = append(pjsip, ch)
 		}
+	}
+	sort.Slice(pjsip, func(i, j int) bool { return pjsip[i].seq < pjsip[j].seq })
+	for _, ch := range pjsip {
+		r := pjsipResource(ch.name)
+		res[r] = append(res[r], ch.id)
 	}
 	names := make([]string, 0, len(res))
 	for n := range res {
@@ -109,14 +119,12 @@ func (s *Server) endpoints() []endpointJSON {
 	sort.Strings(names)
 	out := make([]endpointJSON, 0, len(names))
 	for _, n := range names {
-		e := endpointJSON{Technology: "PJSIP", Resource: n, State: "online", ChannelIDs: []string{}}
+		e := endpointJSON{Technology: "PJSIP", Resource: n, State: "online", ChannelIDs: res[n]}
+		if e.ChannelIDs == nil {
+			e.ChannelIDs = []string{}
+		}
 		if s.offline[n] {
 			e.State = "offline"
-		}
-		for _, ch := range s.sortedChannels() {
-			if ch.tech == "PJSIP" && pjsipResource(ch.name) == n {
-				e.ChannelIDs = append(e.ChannelIDs, ch.id)
-			}
 		}
 		out = append(out, e)
 	}
@@ -320,8 +328,17 @@ func (s *Server) endpointExists(ep string) bool {
 	if !ok || !strings.EqualFold(tech, "PJSIP") {
 		return false
 	}
-	for _, e := range s.endpoints() {
-		if e.Resource == res {
+	switch res {
+	case "caller1", "caller2", "caller3":
+		return true
+	}
+	for ep := range s.agents {
+		if t, r, ok := strings.Cut(ep, "/"); ok && strings.EqualFold(t, "PJSIP") && r == res {
+			return true
+		}
+	}
+	for _, ch := range s.channels {
+		if ch.tech == "PJSIP" && pjsipResource(ch.name) == res {
 			return true
 		}
 	}

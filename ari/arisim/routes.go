@@ -66,7 +66,7 @@ func (s *Server) routes() http.Handler {
 	h("PUT /ari/deviceStates/{name}", s.handlePutDevice)
 	h("DELETE /ari/deviceStates/{name}", s.handleDeleteDevice)
 
-	return s.withTracking(s.withAuth(s.withStall(m)))
+	return s.withHooks(s.withTracking(s.withAuth(s.withStall(m))))
 }
 
 // withTracking counts in-flight requests so Close can wait for them; after

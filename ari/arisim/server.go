@@ -44,6 +44,8 @@ type Options struct {
 	// BroadcastTimeout is StasisBroadcast's timeout in [broadcast-in]
 	// (sim time). Default 2s, as recorded.
 	BroadcastTimeout time.Duration
+	// Hooks are called as requests arrive and events go out (measurements).
+	Hooks Hooks
 }
 
 // Server is one simulated Asterisk. All methods are goroutine-safe.

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -24,7 +25,7 @@ type app struct {
 type wsConn struct {
 	apps     []string
 	seq      int
-	out      chan []byte
+	out      chan wsMsg
 	killOnce sync.Once
 	killed   chan struct{}
 }
@@ -64,7 +65,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	// as Asterisk does: a client that saw its socket open may place a call
 	// at once and must find the app there (events queue until the writer
 	// runs).
-	ws := &wsConn{apps: names, out: make(chan []byte, s.opts.WebsocketQueue), killed: make(chan struct{})}
+	ws := &wsConn{apps: names, out: make(chan wsMsg, s.opts.WebsocketQueue), killed: make(chan struct{})}
 	s.lock()
 	if s.closed {
 		s.unlock()
@@ -121,11 +122,17 @@ func (s *Server) writeLoop(ctx context.Context, conn *websocket.Conn, ws *wsConn
 			return
 		case msg := <-ws.out:
 			wctx, cancel := context.WithTimeout(ctx, s.opts.WebsocketWriteTimeout)
-			err := conn.Write(wctx, websocket.MessageText, msg)
+			// stamped as the write starts: the client may act on the
+			// event before this goroutine runs again
+			at := time.Now()
+			err := conn.Write(wctx, websocket.MessageText, msg.b)
 			cancel()
 			if err != nil {
 				s.log.Debug().Err(err).Msg("events socket write failed, dropping it")
 				return
+			}
+			if f := s.opts.Hooks.EventWritten; f != nil {
+				f(msg.typ, msg.channel, at)
 			}
 		}
 	}
@@ -138,17 +145,23 @@ func (s *Server) enqueue(ws *wsConn, o any) {
 	if err != nil {
 		return
 	}
-	s.enqueueRaw(ws, b)
+	m := wsMsg{b: b}
+	if e, ok := o.(obj); ok && s.opts.Hooks.EventWritten != nil {
+		m.typ, m.channel = eventNote(e)
+	}
+	s.enqueueMsg(ws, m)
 }
 
-func (s *Server) enqueueRaw(ws *wsConn, b []byte) {
+func (s *Server) enqueueRaw(ws *wsConn, b []byte) { s.enqueueMsg(ws, wsMsg{b: b}) }
+
+func (s *Server) enqueueMsg(ws *wsConn, m wsMsg) {
 	select {
 	case <-ws.killed:
 		return
 	default:
 	}
 	select {
-	case ws.out <- b:
+	case ws.out <- m:
 	default:
 		s.log.Debug().Msg("events socket queue full, dropping it")
 		ws.kill()

@@ -71,6 +71,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		newDrainCmd(env),
 		newSimCmd(env),
 		newDemoCmd(env),
+		newBenchCmd(env),
 		newFlowCmd(env),
 		newImportCmd(env),
 		newLookupCmd(env),
