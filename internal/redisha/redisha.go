@@ -39,9 +39,13 @@ var ErrNotReplicated = errors.New("redis: write not acknowledged by a replica")
 
 // Failover reports whether err is one a master failover produces, after
 // which the command should be sent again: a refused, reset or closed
-// connection, or a server reply that says "not the master now" or "not
-// ready yet". Context errors are not (the caller gave up).
+// connection, a server reply that says "not the master now" or "not
+// ready yet", or ErrNotReplicated. Context errors are not (the caller gave
+// up).
 func Failover(err error) bool {
+	if errors.Is(err, ErrNotReplicated) {
+		return true // the replica may catch up, or a new master serve
+	}
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.Is(err, redis.ErrClosed) { // a client closed by us is final
 		return false
