@@ -247,6 +247,13 @@ func failoverUnderLoad(t *testing.T, how string, failover func(*redistest.Sentin
 	}
 	if lost > 0 || doubled > 0 {
 		t.Errorf("records: %d calls without one, %d with more than one", lost, doubled)
+		for _, n := range s.Nodes {
+			c := redis.NewClient(&redis.Options{Addr: n.Addr, MaxRetries: -1})
+			l, err := c.XLen(context.Background(), stream).Result()
+			role, _ := c.Do(context.Background(), "ROLE").Slice()
+			c.Close()
+			t.Logf("node %s: %d records (%v), role %v", n.Addr, l, err, role)
+		}
 	}
 	if n := f.doubleReserved.Load(); n > 0 {
 		t.Errorf("%d offers rang an agent already ringing or talking for another call", n)
