@@ -122,3 +122,112 @@ func TestHandoverTakeOrSweepOnce(t *testing.T) {
 		t.Errorf("second sweep: %d, %v", len(recs), err)
 	}
 }
+
+// TestStreamRecorderWritesACallsRecordOnce: writing the same call's record
+// again (the writer's retry after a lost reply) leaves one entry; another
+// call gets its own.
+func TestStreamRecorderWritesACallsRecordOnce(t *testing.T) {
+	prefix := redistest.Prefix(t)
+	rdb := redistest.Client(t)
+	s := router.StreamRecorder{Client: rdb, Key: prefix + "records"}
+	ctx := context.Background()
+	a := &router.Record{CallID: "call-a", Outcome: router.OutcomeSelfServed}
+	for range 3 {
+		if err := s.Write(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Write(ctx, &router.Record{CallID: "call-b", Outcome: router.OutcomeFailed}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := rdb.XRange(ctx, s.Key, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range entries {
+		ids = append(ids, e.Values["call_id"].(string))
+	}
+	if len(ids) != 2 || ids[0] != "call-a" || ids[1] != "call-b" {
+		t.Fatalf("stream call ids %v, want [call-a call-b]", ids)
+	}
+	if ttl := rdb.PTTL(ctx, s.SeenKey("call-a")).Val(); ttl <= 0 {
+		t.Fatalf("seen mark TTL %v, want an expiry", ttl)
+	}
+}
+
+// epochSink is a store that fails over: records taken under an old epoch
+// after the failover point are lost with it (the split-brain window), as
+// a demoted Redis master loses them; writes are idempotent per call id.
+type epochSink struct {
+	mu     sync.Mutex
+	epoch  string
+	stored map[string]string // call id → epoch that took it
+	writes chan string
+}
+
+func (s *epochSink) Write(ctx context.Context, r *router.Record) error {
+	_, err := s.WriteEpoch(ctx, r)
+	return err
+}
+
+func (s *epochSink) WriteEpoch(_ context.Context, r *router.Record) (string, error) {
+	s.mu.Lock()
+	if _, ok := s.stored[r.CallID]; !ok {
+		s.stored[r.CallID] = s.epoch
+	}
+	e := s.epoch
+	s.mu.Unlock()
+	s.writes <- r.CallID
+	return e, nil
+}
+
+// failOver switches the epoch and loses what the given calls wrote.
+func (s *epochSink) failOver(epoch string, lost ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.epoch = epoch
+	for _, id := range lost {
+		delete(s.stored, id)
+	}
+}
+
+// TestRecordWriterWritesRecentRecordsAgainAfterAFailover: records the old
+// master acknowledged and lost when it was demoted are written again once
+// a write lands on the new master (a new epoch), so every call still has
+// its record.
+func TestRecordWriterWritesRecentRecordsAgainAfterAFailover(t *testing.T) {
+	sink := &epochSink{epoch: "A", stored: map[string]string{}, writes: make(chan string, 100)}
+	w := router.NewRecordWriter(router.RecordWriterOptions{Sink: sink, Log: zerolog.Nop()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	took := func(id string) {
+		t.Helper()
+		select {
+		case got := <-sink.writes:
+			if got != id {
+				t.Fatalf("wrote %s, want %s", got, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s not written", id)
+		}
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		w.Submit(&router.Record{CallID: id})
+		took(id)
+	}
+	sink.failOver("B", "c2", "c3") // c2, c3 were in the window
+	w.Submit(&router.Record{CallID: "c4"})
+	for _, id := range []string{"c4", "c1", "c2", "c3"} {
+		took(id)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	for _, id := range []string{"c1", "c2", "c3", "c4"} {
+		if _, ok := sink.stored[id]; !ok {
+			t.Errorf("record of %s lost with the failover", id)
+		}
+	}
+}
