@@ -264,14 +264,23 @@ func TestACDMaxWaitOverflowsToTeamLeader(t *testing.T) {
 		q.MaxWait = 500 * time.Millisecond
 		cfg.Routing.Queues["enterprise-care"] = q
 	}})
-	call := aw.place(t, toAgent(arisim.WaitPromptEnd("queue-overflow"), arisim.Wait(30*time.Second), hangUp))
+	// The leader ends the talk; the caller waits for them far longer than a
+	// loaded machine can stretch the leader's log-in, offer and ring (30
+	// min sim, 36 s wall at the tests' scale), so only a missing overflow
+	// leaves the caller to hang up unserved.
+	aw.sim.AddAgent(arisim.Agent{Endpoint: ag1004, AnswerAfter: time.Second, HangupAfter: 20 * time.Second})
+	const patience = 30 * time.Minute
+	call := aw.place(t, toAgent(arisim.WaitPromptEnd("queue-overflow"), arisim.Wait(patience), hangUp))
+	// Bounds of the waits: the caller's patience in wall time, doubled (IVR
+	// before it, talk after it), and never under a minute.
+	bound := max(time.Minute, 2*time.Duration(float64(patience)*simTimeScale))
 	// The leader logs in once the caller heard why they moved (an offer
 	// stops the announcement, so one at once would cut it).
-	waitUntil(t, "overflow announced", func() bool { return heardPromptSub(call.Transcript(), "queue-overflow") })
+	waitUntilWithin(t, "overflow announced", bound, func() bool { return heardPromptSub(call.Transcript(), "queue-overflow") })
 	if err := aw.svc.Login(context.Background(), "1004"); err != nil {
 		t.Fatal(err)
 	}
-	r := aw.waitRecord(t, call.ChannelID())
+	r := aw.waitRecordWithin(t, call.ChannelID(), bound)
 	tr := call.Transcript()
 	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1004" || r.Queue != "team-leader" || r.FirstQueue != "enterprise-care" {
 		t.Fatalf("record: outcome %s agent %q queue %q first %q", r.Outcome, r.AgentID, r.Queue, r.FirstQueue)
