@@ -12,6 +12,11 @@ type clock struct {
 	scale     float64
 	realStart time.Time
 	simStart  time.Time
+	// frozen: sim time stands still at at and moves only by
+	// Server.advanceClockTo (a replay test that must hit a recorded sim
+	// instant whatever the machine's load). Guarded by Server.mu.
+	frozen bool
+	at     time.Time
 }
 
 func newClock(scale float64) *clock {
@@ -29,6 +34,9 @@ func (c *clock) real(d time.Duration) time.Duration {
 
 // now is the current sim time by the wall clock.
 func (c *clock) now() time.Time {
+	if c.frozen {
+		return c.at
+	}
 	el := time.Since(c.realStart)
 	return c.simStart.Add(time.Duration(float64(el) / c.scale))
 }
@@ -119,6 +127,10 @@ func (s *Server) schedule() {
 			s.sleep(wait, -1)
 			continue
 		}
+		if s.clk.frozen {
+			s.sleep(wait, -1) // timers run in advanceClockTo and lock
+			continue
+		}
 		next := s.timerq[0]
 		if d := s.clk.real(next.due.Sub(s.clk.now())); d > 0 {
 			s.sleep(wait, d)
@@ -201,3 +213,35 @@ func (s *Server) now() time.Time {
 const stampFormat = "2006-01-02T15:04:05.000-0700"
 
 func (s *Server) stamp() string { return s.now().UTC().Format(stampFormat) }
+
+// freezeClock stops the sim clock at its current instant and returns it.
+// From then on sim time moves only by advanceClockTo, so a caller that
+// sends requests at recorded sim instants gets the recorded interleaving
+// with the simulator's own timers however late it runs in real time.
+func (s *Server) freezeClock() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clk.at = s.clk.now()
+	s.clk.frozen = true
+	select {
+	case s.schedWake <- struct{}{}:
+	default:
+	}
+	return s.clk.at
+}
+
+// advanceClockTo moves a frozen sim clock forward to t, running every timer
+// due up to t at its own sim time, in order. It never moves time back.
+func (s *Server) advanceClockTo(t time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for !s.closed && len(s.timerq) > 0 && !s.timerq[0].due.After(t) {
+		if s.timerq[0].due.After(s.clk.at) {
+			s.clk.at = s.timerq[0].due
+		}
+		s.fire()
+	}
+	if t.After(s.clk.at) {
+		s.clk.at = t
+	}
+}

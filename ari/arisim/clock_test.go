@@ -53,3 +53,38 @@ func TestCaughtUpTimerRunsAtItsScheduledSimTime(t *testing.T) {
 		t.Fatalf("timer ran at sim %v, scheduled for %v", got, due)
 	}
 }
+
+// A frozen clock (the broadcast replays) moves only when advanced: a step
+// taken after advancing to t happens at exactly t, timers due by then ran
+// at their own sim times in order, and a later one is still pending. This
+// is what makes 17's claim land 22 ms after the hang-up, inside
+// StasisBroadcast's 200 ms check gap, on a loaded machine.
+func TestFrozenClockMovesOnlyWhenAdvanced(t *testing.T) {
+	s := newTestServer(t, Options{TimeScale: 0.001}) // unfrozen, 1 s real = 1000 s sim
+	start := s.freezeClock()
+	var ran []time.Duration
+	s.lock()
+	for _, d := range []time.Duration{300, 100, 200} {
+		s.after(d*time.Millisecond, func() { ran = append(ran, s.now().Sub(start)) })
+	}
+	s.unlock()
+
+	s.advanceClockTo(start.Add(222 * time.Millisecond))
+	s.lock()
+	at := s.now().Sub(start)
+	got := append([]time.Duration(nil), ran...)
+	s.unlock()
+	if at != 222*time.Millisecond {
+		t.Fatalf("step after advancing to 222ms happens at %v", at)
+	}
+	if len(got) != 2 || got[0] != 100*time.Millisecond || got[1] != 200*time.Millisecond {
+		t.Fatalf("timers run by 222ms: %v, want [100ms 200ms] (300ms still pending)", got)
+	}
+	s.advanceClockTo(start.Add(100 * time.Millisecond)) // never back
+	s.advanceClockTo(start.Add(300 * time.Millisecond))
+	s.lock()
+	defer s.unlock()
+	if len(ran) != 3 || ran[2] != 300*time.Millisecond || s.now().Sub(start) != 300*time.Millisecond {
+		t.Fatalf("after advancing to 300ms: timers %v, now %v", ran, s.now().Sub(start))
+	}
+}

@@ -302,6 +302,14 @@ type replayer struct {
 	stopped map[string]bool // playback ids the controller DELETEd
 	start   time.Time
 	latency time.Duration // sim time the last request took (20's notes)
+	// frozen: the replayer drives the simulator's clock (14–19). Sim time
+	// stands still while the replayer works and moves to each record's
+	// t_ms before it is replayed, so a request lands at its recorded sim
+	// instant relative to the simulator's timers (17's claim 22 ms after
+	// the hang-up, inside StasisBroadcast's 200 ms check gap) however
+	// loaded the machine is. simStart is the sim instant of t_ms 0.
+	frozen   bool
+	simStart time.Time
 }
 
 // socketNote matches a note about one socket: "socket A: …" (A, B, and in
@@ -362,6 +370,8 @@ func (r *replayer) barrier(want map[string]int, what string) {
 			continue
 		}
 		base := len(r.simMsgs[label])
+		// With a frozen clock this only waits for delivery: the events are
+		// due by the recorded instant or they never come.
 		if !ws.waitFor(5*time.Second, func(m [][]byte) bool { return base+len(m) >= n }) {
 			r.t.Errorf("before %s: socket %q got %d events, recording had %d", what, label, r.simCount(label), n)
 		}
@@ -369,6 +379,10 @@ func (r *replayer) barrier(want map[string]int, what string) {
 }
 
 func (r *replayer) sleepUntil(tms int64) {
+	if r.frozen {
+		r.s.advanceClockTo(r.simStart.Add(time.Duration(tms) * time.Millisecond))
+		return
+	}
 	d := time.Until(r.start.Add(time.Duration(float64(tms) * float64(time.Millisecond) * replayScale)))
 	if d > 0 {
 		tm := time.NewTimer(d)
@@ -384,6 +398,9 @@ func (r *replayer) run() {
 	var pendingResp *http.Response
 	var pendingBody []byte
 	r.start = time.Now()
+	if r.frozen {
+		r.simStart = r.s.freezeClock()
+	}
 	for i := range r.recs {
 		rec := &r.recs[i]
 		switch rec.Kind {
@@ -843,7 +860,8 @@ func TestReplayTranscripts(t *testing.T) {
 			t.Parallel()
 			s := newTestServer(t, Options{TimeScale: replayScale})
 			r := &replayer{t: t, s: s, recs: recs, recLab: newLabeler(), simLab: newLabeler(),
-				sockets: map[string]*eventSocket{}, simMsgs: map[string][][]byte{}, seen: map[*eventSocket]int{}, stopped: map[string]bool{}}
+				sockets: map[string]*eventSocket{}, simMsgs: map[string][][]byte{}, seen: map[*eventSocket]int{}, stopped: map[string]bool{},
+				frozen: strings.Contains(name, "-broadcast-")}
 			r.run()
 		})
 	}
