@@ -10,6 +10,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
+
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redisha"
 )
 
 // Outcome is the one terminal outcome of a call (DESIGN §3).
@@ -154,11 +156,53 @@ func (l LogRecorder) Write(_ context.Context, r *Record) error {
 
 // StreamRecorder appends each record to a Redis stream (XADD … MAXLEN ~ n),
 // where reporting jobs read them.
+//
+// A record survives a Redis failover and is in the stream once:
+//
+//   - idempotent: one script adds the record and marks its call id
+//     (SeenKey, kept 24 h);
+//     a call id already marked is not added again, so the writer's retry of
+//     a write whose reply was lost (timeout, connection cut) never adds a
+//     second entry;
+//   - acknowledged by a replica: after the script, WAIT until a replica has
+//     it (redisha.Durable; a master without replicas needs none). Redis
+//     replicates asynchronously: an XADD the master acknowledged and lost
+//     when it died before its replica got it would be a lost record. Not
+//     acknowledged in time is an error, and the RecordWriter writes the
+//     record again: on the same master the mark makes it a no-op; on a new
+//     master that never got it (mark lost with it) it is added then.
 type StreamRecorder struct {
 	Client redis.UniversalClient
 	Key    string // e.g. "tenesa:records"
 	MaxLen int64  // approximate cap; 0 = 1,000,000
+	// Replicas is how many replicas must acknowledge a record (capped by
+	// the master's connected replicas); 0 = 1. Negative: do not wait.
+	Replicas int
+	// AckTimeout bounds the wait for the replicas; 0 = 500ms.
+	AckTimeout time.Duration
 }
+
+// seenTTL keeps a call id marked as written (idempotent retries).
+const seenTTL = 24 * time.Hour
+
+// addRecord: KEYS[1] stream, KEYS[2] the call's seen mark; ARGV[1] max
+// length, ARGV[2] call id, ARGV[3] outcome, ARGV[4] record, ARGV[5] mark
+// TTL ms. Reply {replicas, "added"|"dup", entry id}. A record without a
+// call id is added unmarked.
+var addRecord = redis.NewScript(redisha.ReplicasLua + `
+local marked = ARGV[2] ~= ''
+local id = marked and redis.call('GET', KEYS[2])
+if id then return {replicas(), 'dup', id} end
+id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'call_id', ARGV[2], 'outcome', ARGV[3], 'record', ARGV[4])
+if marked then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
+return {replicas(), 'added', id}
+`)
+
+// SeenKey is the key marking call's record as written,
+// "<stream>:seen:<call id>". In Redis Cluster it shares the stream's slot
+// through the key prefix's hash tag (key_prefix "{tenesa}:", which Cluster
+// needs anyway: segmentation.NewRepository).
+func (s StreamRecorder) SeenKey(callID string) string { return s.Key + ":seen:" + callID }
 
 // Write implements Recorder.
 func (s StreamRecorder) Write(ctx context.Context, r *Record) error {
@@ -170,10 +214,22 @@ func (s StreamRecorder) Write(ctx context.Context, r *Record) error {
 	if maxLen == 0 {
 		maxLen = 1_000_000
 	}
-	err = s.Client.XAdd(ctx, &redis.XAddArgs{
-		Stream: s.Key, MaxLen: maxLen, Approx: true,
-		Values: []any{"call_id", r.CallID, "outcome", string(r.Outcome), "record", b},
-	}).Err()
+	want, timeout := s.Replicas, s.AckTimeout
+	if want == 0 {
+		want = 1
+	}
+	if timeout <= 0 {
+		timeout = 500 * time.Millisecond
+	}
+	err = redisha.Durable(ctx, s.Client, s.Key, want, timeout, func(c redis.Scripter) (int, error) {
+		res, err := addRecord.Run(ctx, c, []string{s.Key, s.SeenKey(r.CallID)},
+			maxLen, r.CallID, string(r.Outcome), b, seenTTL.Milliseconds()).Slice()
+		if err != nil {
+			return 0, err
+		}
+		n, _ := res[0].(int64)
+		return int(n), nil
+	})
 	if err != nil {
 		return fmt.Errorf("xadd %s: %w", s.Key, err)
 	}

@@ -122,3 +122,36 @@ func TestHandoverTakeOrSweepOnce(t *testing.T) {
 		t.Errorf("second sweep: %d, %v", len(recs), err)
 	}
 }
+
+// TestStreamRecorderWritesACallsRecordOnce: writing the same call's record
+// again (the writer's retry after a lost reply) leaves one entry; another
+// call gets its own.
+func TestStreamRecorderWritesACallsRecordOnce(t *testing.T) {
+	prefix := redistest.Prefix(t)
+	rdb := redistest.Client(t)
+	s := router.StreamRecorder{Client: rdb, Key: prefix + "records"}
+	ctx := context.Background()
+	a := &router.Record{CallID: "call-a", Outcome: router.OutcomeSelfServed}
+	for range 3 {
+		if err := s.Write(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Write(ctx, &router.Record{CallID: "call-b", Outcome: router.OutcomeFailed}); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := rdb.XRange(ctx, s.Key, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, e := range entries {
+		ids = append(ids, e.Values["call_id"].(string))
+	}
+	if len(ids) != 2 || ids[0] != "call-a" || ids[1] != "call-b" {
+		t.Fatalf("stream call ids %v, want [call-a call-b]", ids)
+	}
+	if ttl := rdb.PTTL(ctx, s.SeenKey("call-a")).Val(); ttl <= 0 {
+		t.Fatalf("seen mark TTL %v, want an expiry", ttl)
+	}
+}

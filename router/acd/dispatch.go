@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redisha"
 )
 
 // run runs one script of the pool at the clock's now.
@@ -16,7 +18,13 @@ func (s *Service) run(ctx context.Context, sc *redis.Script, args ...any) ([]any
 	argv := make([]any, 0, 2+len(args))
 	argv = append(argv, s.k.base, ms(s.clock.Now()))
 	argv = append(argv, args...)
-	return sc.Run(ctx, s.rdb, []string{s.k.agents(), s.k.lease(s.instance)}, argv...).Slice()
+	var r []any
+	err := redisha.Retry(ctx, s.failover, func() error {
+		var err error
+		r, err = sc.Run(ctx, s.rdb, []string{s.k.agents(), s.k.lease(s.instance)}, argv...).Slice()
+		return err
+	})
+	return r, err
 }
 
 // reply helpers: script replies are arrays of strings, integers and arrays.

@@ -58,6 +58,17 @@ type Options struct {
 	// available agents with waiting calls and publishes queue figures to
 	// the leaders (default 5s).
 	SweepEvery time.Duration
+	// FailoverWait is how long a script is sent again while Redis fails
+	// over (connection refused or cut, READONLY, LOADING, …: the
+	// redisha.Failover errors), on the wall clock, within the caller's
+	// context (default 5s; negative: no retry). See doc.go, Redis failover.
+	FailoverWait time.Duration
+	// Replicas is how many replicas must have an offer's reservation before
+	// its agents ring (ConfirmOffer), capped by the master's connected
+	// replicas (default 1; negative: offers are not confirmed), and
+	// AckTimeout how long one confirmation waits for them (default 500ms).
+	Replicas   int
+	AckTimeout time.Duration
 }
 
 // Service is one controller's view of the shared agent pool. Every method
@@ -73,6 +84,9 @@ type Service struct {
 	metrics  *metrics.Metrics
 	leaseTTL time.Duration
 	sweep    time.Duration
+	failover time.Duration
+	replicas int
+	ackWait  time.Duration
 	settings atomic.Pointer[Settings]
 
 	mu      sync.Mutex
@@ -108,6 +122,7 @@ func New(opts Options, st *Settings) (*Service, error) {
 	s := &Service{
 		rdb: opts.Client, k: k, instance: opts.Instance, clock: opts.Clock, log: opts.Log,
 		metrics: opts.Metrics, leaseTTL: opts.LeaseTTL, sweep: opts.SweepEvery,
+		failover: opts.FailoverWait, replicas: opts.Replicas, ackWait: opts.AckTimeout,
 		waiters: map[string]*Waiter{}, subs: map[*subscriber]struct{}{},
 		wake: make(chan struct{}, 1), outbox: make(chan Event, 4096),
 	}
@@ -119,6 +134,15 @@ func New(opts Options, st *Settings) (*Service, error) {
 	}
 	if s.sweep <= 0 {
 		s.sweep = 5 * time.Second
+	}
+	if s.failover == 0 {
+		s.failover = 5 * time.Second
+	}
+	if s.replicas == 0 {
+		s.replicas = 1
+	}
+	if s.ackWait <= 0 {
+		s.ackWait = 500 * time.Millisecond
 	}
 	s.settings.Store(st)
 	return s, nil

@@ -328,6 +328,16 @@ func (wt *waiting) notice(n acd.Notice) (HandoffResult, bool) {
 		if n.Offer == nil {
 			return HandoffResult{}, false
 		}
+		// A reservation lost in a Redis failover must not ring (its
+		// agents may be reserved again for another call): see
+		// acd.ConfirmOffer. Not confirmed: the call keeps waiting.
+		if err := wt.h.acd.ConfirmOffer(wt.ctx, n); err != nil {
+			if wt.ctx.Err() != nil {
+				return wt.left(), true
+			}
+			wt.log.Warn().Err(err).Msg("offer not confirmed in Redis: its agents are not rung, the call waits on")
+			return HandoffResult{}, false
+		}
 		return wt.ring(*n.Offer)
 	case acd.NoticeMoved:
 		if !wt.moved(n.Move) {
