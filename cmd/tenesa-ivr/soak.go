@@ -33,6 +33,7 @@ type soakOptions struct {
 	Duration time.Duration
 	Rate     float64 // calls per second
 	JSON     bool
+	Report   string // also write the JSON report to this file
 	Sample   string
 	Dir      string // work folder (configs, logs); "" = a temporary one, removed on success
 	Seed     uint64
@@ -61,6 +62,18 @@ throughout have flat goroutines and heap; the exit status is 1 if any check fail
 				return fmt.Errorf("--rate %g: between 0 and 20 calls per second", o.Rate)
 			}
 			rep, err := runSoak(cmd.Context(), o, env.Stderr)
+			if rep != nil && o.Report != "" {
+				f, ferr := os.Create(o.Report)
+				if ferr == nil {
+					ferr = rep.writeJSON(f)
+					if cerr := f.Close(); ferr == nil {
+						ferr = cerr
+					}
+				}
+				if ferr != nil {
+					return fmt.Errorf("--report %s: %w", o.Report, ferr)
+				}
+			}
 			if rep != nil {
 				if o.JSON {
 					if err := rep.writeJSON(env.Stdout); err != nil {
@@ -82,6 +95,7 @@ throughout have flat goroutines and heap; the exit status is 1 if any check fail
 	cmd.Flags().DurationVar(&o.Duration, "duration", 5*time.Minute, "how long calls are placed (the faults are spread over it)")
 	cmd.Flags().Float64Var(&o.Rate, "rate", 0.5, "calls per second")
 	cmd.Flags().BoolVar(&o.JSON, "json", false, "print the report as JSON")
+	cmd.Flags().StringVar(&o.Report, "report", "", "also write the JSON report to this file")
 	cmd.Flags().StringVar(&o.Sample, "sample", "configs/sample", "folder with customers.csv, tickets.csv, incidents.csv")
 	cmd.Flags().StringVar(&o.Dir, "dir", "", "work folder for configs and logs (default: a temporary folder, kept when the soak fails)")
 	cmd.Flags().Uint64Var(&o.Seed, "seed", 1, "seed of the caller mix")
@@ -131,7 +145,8 @@ func soakMix() []soakScenario {
 		{"business, upgrade request", 2, c("0812 9000 1111", at("menu-main", "4"), at("menu-request", "2"), soakTalks())},
 		{"business English, agent", 1, c("+62 361 555 888", at("menu-main", "0"), soakTalks())},
 		{"unknown number, service ID, menu", 2, c("+62215550000", at("ask-service-id", "122101000101#"), at("menu-main", "4"), at("menu-request", "1"), soakTalks())},
-		{"ticket check, then agent", 2, c("+62215551234", at("menu-main", "2"), at("ask-service-id", "470301000101#"), at("offer-agent", "1"), soakTalks())},
+		{"ticket check, then agent", 2, c("+62215551234", at("menu-main", "2"), at("ask-service-id", "470301000101#"), at("offer-agent", "0"), soakTalks())},
+		{"ticket check, done", 1, c("+62215551234", at("menu-main", "2"), at("ask-service-id", "470301000102#"), at("offer-agent", "1"), at("further-help", "2"))},
 		{"ticket check, hangs up", 1, c("(031) 5550188", at("menu-main", "2"), at("ask-service-id", "470301000201#"),
 			[]arisim.Step{arisim.WaitForPrompt("offer-agent"), arisim.HangUp()})},
 		{"incident, then agent", 1, c("0411 5550321", at("incident-continue", "1"), at("menu-main", "0"), soakTalks())},
