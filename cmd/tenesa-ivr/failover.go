@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
@@ -13,9 +14,10 @@ import (
 // failoverRun is the failover side of serve (nil-safe: off without
 // ari.failover.enabled).
 type failoverRun struct {
-	mgr    *failover.Manager
-	once   sync.Once
-	stopFn func()
+	mgr     *failover.Manager
+	waiting atomic.Bool // the own application is held by a survivor: not connecting yet
+	once    sync.Once
+	stopFn  func()
 }
 
 // startFailover takes this controller's lease, registers it and starts
@@ -33,7 +35,7 @@ func (a *controllerApp) startFailover(ctx context.Context) (*failoverRun, error)
 		Application: a.cfg.ApplicationName(), LeaseTTL: f.LeaseTTL, RenewEvery: f.RenewEvery, Log: log,
 		Adopt: func(ctx context.Context, p failover.Peer) error {
 			o := a.ariOpts
-			o.Application, o.Adopter, o.MaxCalls = p.Application, true, 0
+			o.Application, o.Adopter, o.MaxCalls, o.Rejoin = p.Application, true, 0, nil
 			c, err := ari.NewController(o)
 			if err != nil {
 				return err
@@ -67,8 +69,14 @@ func (r *failoverRun) waitOwnApp(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
+	r.waiting.Store(true)
+	defer r.waiting.Store(false)
 	return r.mgr.WaitOwnApp(ctx)
 }
+
+// waitingForApp reports whether the controller waits for a survivor to
+// release its application (readiness says so).
+func (r *failoverRun) waitingForApp() bool { return r != nil && r.waiting.Load() }
 
 // stop ends the adoptions and gives the lease up (once).
 func (r *failoverRun) stop() {

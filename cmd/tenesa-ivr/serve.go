@@ -83,7 +83,8 @@ type controllerApp struct {
 	reg      *prometheus.Registry
 	metrics  *metrics.Metrics
 	ctl      *ari.Controller
-	ariOpts  ari.Options // the controller's; adopters of dead peers' applications start from them
+	ariOpts  ari.Options  // the controller's; adopters of dead peers' applications start from them
+	fo       *failoverRun // nil without ari.failover
 	redis    redis.UniversalClient
 	resolver *segmentation.Resolver
 	plans    *plan.Holder
@@ -136,6 +137,11 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		Observer:       a.metrics,
 
 		PromptDurations: durations,
+	}
+	if cfg.ARI.Failover.Enabled {
+		// taken over while alive (lease lapsed): connect again once the
+		// survivor released the application
+		a.ariOpts.Rejoin = func(ctx context.Context) error { return a.fo.waitOwnApp(ctx) }
 	}
 	ctl, err := ari.NewController(a.ariOpts)
 	if err != nil {
@@ -351,6 +357,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 	if err != nil {
 		return err
 	}
+	a.fo = fo
 	defer fo.stop()
 	if err := fo.waitOwnApp(runCtx); err != nil {
 		log.Info().Msg("stopped while waiting for the own application")
@@ -375,6 +382,8 @@ func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*ht
 		switch {
 		case draining.Load():
 			http.Error(w, "draining", http.StatusServiceUnavailable)
+		case a.fo.waitingForApp():
+			http.Error(w, "waiting for a survivor to release this controller's application (ari.failover)", http.StatusServiceUnavailable)
 		case !a.ctl.Connected():
 			http.Error(w, "ARI not connected", http.StatusServiceUnavailable)
 		default:
