@@ -170,7 +170,14 @@ func (l LogRecorder) Write(_ context.Context, r *Record) error {
 //     when it died before its replica got it would be a lost record. Not
 //     acknowledged in time is an error, and the RecordWriter writes the
 //     record again: on the same master the mark makes it a no-op; on a new
-//     master that never got it (mark lost with it) it is added then.
+//     master that never got it (mark lost with it) it is added then;
+//   - written again after a failover: a replica promoted by SENTINEL
+//     FAILOVER leaves a window in which the old master still takes writes
+//     and its other replicas still acknowledge them, and loses them when
+//     it is demoted. The script returns the master's replication id (a
+//     promoted replica gets a new one); when it changes, the RecordWriter
+//     writes the records of the last RewriteWindow again (EpochRecorder),
+//     no-ops for those the new master has.
 type StreamRecorder struct {
 	Client redis.UniversalClient
 	Key    string // e.g. "tenesa:records"
@@ -187,15 +194,16 @@ const seenTTL = 24 * time.Hour
 
 // addRecord: KEYS[1] stream, KEYS[2] the call's seen mark; ARGV[1] max
 // length, ARGV[2] call id, ARGV[3] outcome, ARGV[4] record, ARGV[5] mark
-// TTL ms. Reply {replicas, "added"|"dup", entry id}. A record without a
-// call id is added unmarked.
+// TTL ms. Reply {replicas, "added"|"dup", entry id, the master's
+// replication id}. A record without a call id is added unmarked.
 var addRecord = redis.NewScript(redisha.ReplicasLua + `
+local replid = string.match(redis.call('INFO', 'replication'), 'master_replid:(%w+)') or ''
 local marked = ARGV[2] ~= ''
 local id = marked and redis.call('GET', KEYS[2])
-if id then return {replicas(), 'dup', id} end
+if id then return {replicas(), 'dup', id, replid} end
 id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'call_id', ARGV[2], 'outcome', ARGV[3], 'record', ARGV[4])
 if marked then redis.call('SET', KEYS[2], id, 'PX', ARGV[5]) end
-return {replicas(), 'added', id}
+return {replicas(), 'added', id, replid}
 `)
 
 // SeenKey is the key marking call's record as written,
@@ -206,9 +214,16 @@ func (s StreamRecorder) SeenKey(callID string) string { return s.Key + ":seen:" 
 
 // Write implements Recorder.
 func (s StreamRecorder) Write(ctx context.Context, r *Record) error {
+	_, err := s.WriteEpoch(ctx, r)
+	return err
+}
+
+// WriteEpoch implements EpochRecorder: the epoch is the replication id of
+// the master that took the record (a promoted replica gets a new one).
+func (s StreamRecorder) WriteEpoch(ctx context.Context, r *Record) (string, error) {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("encode record: %w", err)
+		return "", fmt.Errorf("encode record: %w", err)
 	}
 	maxLen := s.MaxLen
 	if maxLen == 0 {
@@ -221,6 +236,7 @@ func (s StreamRecorder) Write(ctx context.Context, r *Record) error {
 	if timeout <= 0 {
 		timeout = 500 * time.Millisecond
 	}
+	var epoch string
 	err = redisha.Durable(ctx, s.Client, s.Key, want, timeout, func(c redis.Scripter) (int, error) {
 		res, err := addRecord.Run(ctx, c, []string{s.Key, s.SeenKey(r.CallID)},
 			maxLen, r.CallID, string(r.Outcome), b, seenTTL.Milliseconds()).Slice()
@@ -228,12 +244,24 @@ func (s StreamRecorder) Write(ctx context.Context, r *Record) error {
 			return 0, err
 		}
 		n, _ := res[0].(int64)
+		if len(res) > 3 {
+			epoch, _ = res[3].(string)
+		}
 		return int(n), nil
 	})
 	if err != nil {
-		return fmt.Errorf("xadd %s: %w", s.Key, err)
+		return "", fmt.Errorf("xadd %s: %w", s.Key, err)
 	}
-	return nil
+	return epoch, nil
+}
+
+// EpochRecorder is a Recorder that says which epoch of its store took a
+// record: a different epoch from the previous write means the store failed
+// over, and records acknowledged shortly before may be lost with the old
+// one (RecordWriter writes them again; the writes must be idempotent).
+type EpochRecorder interface {
+	Recorder
+	WriteEpoch(ctx context.Context, r *Record) (epoch string, err error)
 }
 
 // Recorders writes to every recorder; the first error is returned after all ran.

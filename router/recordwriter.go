@@ -43,6 +43,10 @@ type RecordWriterOptions struct {
 	BreakerCooldown time.Duration
 	// FlushTimeout bounds the last writes once Run's context ends. Default 5s.
 	FlushTimeout time.Duration
+	// RewriteWindow: when the sink is an EpochRecorder and its epoch
+	// changes (a Redis failover), the records written this long before are
+	// written again. Default 2m.
+	RewriteWindow time.Duration
 }
 
 // RecordWriter writes handling records in the background, in order, behind
@@ -56,6 +60,16 @@ type RecordWriter struct {
 	mu      sync.Mutex
 	pending []*Record
 	failing int // consecutive failed writes
+
+	// epoch of the sink's last write and the records written within
+	// RewriteWindow (EpochRecorder sinks only); owned by Run.
+	epoch  string
+	recent []written
+}
+
+type written struct {
+	at time.Time
+	r  *Record
 }
 
 // NewRecordWriter returns a writer; start it with Run.
@@ -77,6 +91,9 @@ func NewRecordWriter(o RecordWriterOptions) *RecordWriter {
 	}
 	if o.FlushTimeout <= 0 {
 		o.FlushTimeout = 5 * time.Second
+	}
+	if o.RewriteWindow <= 0 {
+		o.RewriteWindow = 2 * time.Minute
 	}
 	return &RecordWriter{o: o, wake: make(chan struct{}, 1)}
 }
@@ -156,7 +173,15 @@ func (w *RecordWriter) head() *Record {
 // the next attempt (0: go on).
 func (w *RecordWriter) write(ctx context.Context, r *Record) time.Duration {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.o.WriteTimeout)
-	err := w.o.Sink.Write(wctx, r)
+	var err error
+	if es, ok := w.o.Sink.(EpochRecorder); ok {
+		var epoch string
+		if epoch, err = es.WriteEpoch(wctx, r); err == nil {
+			w.noteEpoch(epoch, r)
+		}
+	} else {
+		err = w.o.Sink.Write(wctx, r)
+	}
 	cancel()
 	if w.o.Observer != nil {
 		w.o.Observer.RecordWritten(err)
@@ -185,6 +210,39 @@ func (w *RecordWriter) write(ctx context.Context, r *Record) time.Duration {
 		return w.o.BreakerCooldown
 	}
 	return w.o.Retry
+}
+
+// noteEpoch keeps r among the recent records and, when the sink's epoch
+// changed (a failover), queues the recent records written under the old
+// one again, first: the idempotent sink adds those the new master lacks.
+func (w *RecordWriter) noteEpoch(epoch string, r *Record) {
+	now := time.Now()
+	keep := w.recent[:0]
+	for _, x := range w.recent {
+		if now.Sub(x.at) <= w.o.RewriteWindow {
+			keep = append(keep, x)
+		}
+	}
+	w.recent = keep
+	if w.epoch != "" && epoch != "" && epoch != w.epoch && len(w.recent) > 0 {
+		again := make([]*Record, 0, len(w.recent))
+		for _, x := range w.recent {
+			again = append(again, x.r)
+		}
+		w.recent = w.recent[:0]
+		w.o.Log.Warn().Int("records", len(again)).Str("old_epoch", w.epoch).Str("epoch", epoch).
+			Msg("handling records: the store failed over; the last records are written again (no-ops where present)")
+		w.mu.Lock()
+		// r is pending[0] (removed by write once this returns); the
+		// records written again go right after it.
+		rest := append(again, w.pending[min(1, len(w.pending)):]...)
+		w.pending = append(w.pending[:min(1, len(w.pending))], rest...)
+		w.mu.Unlock()
+	}
+	if epoch != "" {
+		w.epoch = epoch
+	}
+	w.recent = append(w.recent, written{at: now, r: r})
 }
 
 // flush writes what is left once ctx ended, bounded by FlushTimeout.

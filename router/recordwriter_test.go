@@ -155,3 +155,79 @@ func TestStreamRecorderWritesACallsRecordOnce(t *testing.T) {
 		t.Fatalf("seen mark TTL %v, want an expiry", ttl)
 	}
 }
+
+// epochSink is a store that fails over: records taken under an old epoch
+// after the failover point are lost with it (the split-brain window), as
+// a demoted Redis master loses them; writes are idempotent per call id.
+type epochSink struct {
+	mu     sync.Mutex
+	epoch  string
+	stored map[string]string // call id → epoch that took it
+	writes chan string
+}
+
+func (s *epochSink) Write(ctx context.Context, r *router.Record) error {
+	_, err := s.WriteEpoch(ctx, r)
+	return err
+}
+
+func (s *epochSink) WriteEpoch(_ context.Context, r *router.Record) (string, error) {
+	s.mu.Lock()
+	if _, ok := s.stored[r.CallID]; !ok {
+		s.stored[r.CallID] = s.epoch
+	}
+	e := s.epoch
+	s.mu.Unlock()
+	s.writes <- r.CallID
+	return e, nil
+}
+
+// failOver switches the epoch and loses what the given calls wrote.
+func (s *epochSink) failOver(epoch string, lost ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.epoch = epoch
+	for _, id := range lost {
+		delete(s.stored, id)
+	}
+}
+
+// TestRecordWriterWritesRecentRecordsAgainAfterAFailover: records the old
+// master acknowledged and lost when it was demoted are written again once
+// a write lands on the new master (a new epoch), so every call still has
+// its record.
+func TestRecordWriterWritesRecentRecordsAgainAfterAFailover(t *testing.T) {
+	sink := &epochSink{epoch: "A", stored: map[string]string{}, writes: make(chan string, 100)}
+	w := router.NewRecordWriter(router.RecordWriterOptions{Sink: sink, Log: zerolog.Nop()})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	took := func(id string) {
+		t.Helper()
+		select {
+		case got := <-sink.writes:
+			if got != id {
+				t.Fatalf("wrote %s, want %s", got, id)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s not written", id)
+		}
+	}
+	for _, id := range []string{"c1", "c2", "c3"} {
+		w.Submit(&router.Record{CallID: id})
+		took(id)
+	}
+	sink.failOver("B", "c2", "c3") // c2, c3 were in the window
+	w.Submit(&router.Record{CallID: "c4"})
+	for _, id := range []string{"c4", "c1", "c2", "c3"} {
+		took(id)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	for _, id := range []string{"c1", "c2", "c3", "c4"} {
+		if _, ok := sink.stored[id]; !ok {
+			t.Errorf("record of %s lost with the failover", id)
+		}
+	}
+}

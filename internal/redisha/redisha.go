@@ -59,11 +59,11 @@ func Failover(err error) bool {
 		return true
 	}
 	if redis.IsReadOnlyError(err) || redis.IsLoadingError(err) || redis.IsMasterDownError(err) ||
-		redis.IsClusterDownError(err) || redis.IsTryAgainError(err) {
+		redis.IsClusterDownError(err) || redis.IsTryAgainError(err) || strings.HasPrefix(err.Error(), "NOREPLICAS ") {
 		return true
 	}
 	s := err.Error()
-	for _, p := range []string{"READONLY ", "LOADING ", "MASTERDOWN ", "CLUSTERDOWN ", "TRYAGAIN ",
+	for _, p := range []string{"READONLY ", "LOADING ", "MASTERDOWN ", "CLUSTERDOWN ", "TRYAGAIN ", "NOREPLICAS ",
 		"redis: all sentinels specified in configuration are unreachable", "redis: no replica"} {
 		if strings.HasPrefix(s, p) {
 			return true

@@ -138,6 +138,33 @@ func (s *Sentinel) Failover() {
 	}
 }
 
+// PlannedFailover switches the master the safe way for a planned change:
+// writes on the master are paused for pause (CLIENT PAUSE WRITE), and
+// SENTINEL FAILOVER promotes a replica meanwhile. The sentinels' demotion
+// of the old master is itself a write (a MULTI … EXEC with REPLICAOF), so
+// it runs when the pause ends, ahead of the clients' writes that waited
+// (the clients have switched to the new master or get READONLY): nothing
+// is written on the old master in the window where it would be lost. The
+// pause must outlast the promotion (a few seconds). It returns the old
+// master once it is a replica.
+func (s *Sentinel) PlannedFailover(pause, limit time.Duration) *Server {
+	s.tb.Helper()
+	old := s.Master()
+	c := redis.NewClient(&redis.Options{Addr: old.Addr, MaxRetries: -1})
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Do(ctx, "CLIENT", "PAUSE", pause.Milliseconds(), "WRITE").Err(); err != nil {
+		s.tb.Fatalf("CLIENT PAUSE: %v", err)
+	}
+	s.Failover()
+	s.WaitNewMaster(old, limit)
+	WaitFor(s.tb, "the old master "+old.Addr+" demoted to a replica", limit, func() bool {
+		return info(old.Addr, "replication", "role") == "slave"
+	})
+	return old
+}
+
 // WaitNewMaster waits until every sentinel names a master other than old
 // and that node answers as a master; it returns the new master.
 func (s *Sentinel) WaitNewMaster(old *Server, limit time.Duration) *Server {

@@ -117,6 +117,38 @@
 // 5 s. A sweep every 5 s pairs available agents with waiting calls a
 // crashed dispatcher may have left.
 //
+// # Redis failover (Sentinel, Cluster)
+//
+// The acd works through go-redis's UniversalClient (redis.addr,
+// redis.master_name: single node, Sentinel, Cluster). In Cluster every key
+// of the pool is in one slot (the "{<pool>}" hash tag above, or the
+// prefix's own), so each script runs on one shard. While Redis fails over,
+// a script that meets a failover's error (connection refused or cut,
+// READONLY, LOADING, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, NOREPLICAS:
+// redisha.Failover) is sent again for up to Options.FailoverWait (5 s);
+// the scripts check state, so one that ran before its reply was lost is a
+// no-op or a *CallStateError when sent again, never a second effect.
+//
+// Redis replicates asynchronously: a reservation the master made and
+// acknowledged may not be on its replica when it dies, and the promoted
+// replica then has the agent available — free to be reserved for another
+// call while it rings for this one. So the hand-off rings an offer only
+// after ConfirmOffer: a script on the master now serving checks that the
+// offer is still the call's reservation (else ErrOfferStale), writes a
+// confirmation, and WAITs until a replica has every write before it (a
+// master without replicas needs none; Options.Replicas, AckTimeout). An
+// offer not confirmed is not rung; its offer timer gives the call back to
+// its queue. Tested with a replica stopped (SIGSTOP) and with the master
+// SIGKILLed or failed over under load (internal/redisha).
+//
+// Left: a SENTINEL FAILOVER (or a partition) has a window in which the old
+// master still takes writes and its other replicas still acknowledge them;
+// they are lost when it is demoted. For calls in that window the acd's
+// state can go back (a call enqueued then is missing, a call's notice
+// numbers restart below what its waiter saw). For a planned switch, pause
+// writes on the master first (CLIENT PAUSE 5000 WRITE, then SENTINEL
+// FAILOVER): nothing is written in the window. See internal/redisha.
+//
 // # Escalation
 //
 // A moved call (overflow, repeat caller, agent request) gets
