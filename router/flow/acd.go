@@ -560,9 +560,12 @@ func legGone(l ari.Leg) bool {
 // ends it and the agent wraps up; an escalation by the agent moves the
 // caller to the team leader queue (the agent's leg is hung up).
 func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, bool, bool) {
-	ctx, cancel := wt.bg()
-	defer cancel()
+	// Each report gets its own bounded context when it happens: one taken
+	// at the start would have expired after a conversation longer than
+	// its bound, and the agent would never be released.
 	ended := func(who acd.Party) {
+		ctx, cancel := wt.bg()
+		defer cancel()
 		if err := wt.h.acd.Ended(ctx, wt.call.ID(), who); err != nil {
 			wt.log.Warn().Err(err).Msg("acd: end of call not reported")
 		}
@@ -590,6 +593,8 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			}
 			// The agent escalated: the acd put it in wrap-up; its leg goes.
 			wt.log.Info().Str("agent_id", agent).Msg("agent escalated the call: caller back on hold for the team leader")
+			ctx, cancel := wt.bg()
+			defer cancel()
 			if err := l.Hangup(ctx); err != nil {
 				wt.log.Warn().Err(err).Msg("escalating agent's leg hang-up failed")
 			}
