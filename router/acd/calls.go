@@ -66,10 +66,12 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 	// Registered before the script: the waiter holds what arrives for the
 	// call until the reply says where its notice numbering stands.
 	w := s.register(e.CallID)
-	r, err := s.run(ctx, enqueue, e.CallID, queue, prio, score(prio, enq), strings.Join(skills, ","), s.instance,
+	args := []any{e.CallID, queue, prio, score(prio, enq), strings.Join(skills, ","), s.instance,
 		ms(enq), q.RingTimeout.Milliseconds(), q.WrapUp.Milliseconds(), maxWaitAt, string(e.ScreenPop),
-		e.ServiceID, escJSON, e.Queue)
+		e.ServiceID, escJSON, e.Queue}
+	r, err := s.run(ctx, enqueue, args...)
 	if err == nil && (str(r, 0) == "new" || str(r, 0) == "adopted") {
+		w.entry.Store(&args) // the call is in Redis: requeueLost may look for it from now on
 		seq := num(r, 3)
 		if str(r, 0) == "new" && esc != nil { // a repeat caller's move comes before its first offer
 			w.start(seq - 1)

@@ -79,3 +79,49 @@ func (s *Service) ConfirmOffer(ctx context.Context, n Notice) error {
 	}
 	return nil
 }
+
+// requeueLost queues again, at their place, the calls this controller
+// waits for whose hash Redis no longer has: a failover that lost
+// acknowledged writes (the window of a SENTINEL FAILOVER or a partition,
+// see doc.go) lost their enqueue, and nothing would ever offer them. Their
+// notice numbering starts again from the new hash. Run by the sweep.
+func (s *Service) requeueLost(ctx context.Context) {
+	s.mu.Lock()
+	ws := make([]*Waiter, 0, len(s.waiters))
+	for _, w := range s.waiters {
+		if w.entry.Load() != nil {
+			ws = append(ws, w)
+		}
+	}
+	s.mu.Unlock()
+	if len(ws) == 0 {
+		return
+	}
+	pipe := s.rdb.Pipeline()
+	exists := make([]*redis.IntCmd, len(ws))
+	for i, w := range ws {
+		exists[i] = pipe.Exists(ctx, s.k.call(w.callID))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return
+	}
+	for i, w := range ws {
+		if exists[i].Val() != 0 {
+			continue
+		}
+		s.mu.Lock()
+		current := s.waiters[w.callID] == w
+		s.mu.Unlock()
+		if !current {
+			continue // the call ended meanwhile
+		}
+		r, err := s.run(ctx, enqueue, *w.entry.Load()...)
+		if err != nil || str(r, 0) != "new" {
+			continue
+		}
+		w.restart(num(r, 3))
+		s.log.Warn().Str("call_id", w.callID).Str("queue", str(r, 1)).
+			Msg("acd: call lost by a Redis failover queued again at its place")
+		s.dispatchCall(ctx, w.callID)
+	}
+}

@@ -400,6 +400,7 @@ func splitSkills(s string) []string {
 // between a state change and its dispatch leaves such a pair), and one
 // controller per period publishes the queue figures to the leaders.
 func (s *Service) sweepOnce(ctx context.Context) {
+	s.requeueLost(ctx)
 	st := s.settings.Load()
 	names := make([]string, 0, len(st.Queues))
 	for n := range st.Queues {

@@ -144,8 +144,10 @@
 // Left: a SENTINEL FAILOVER (or a partition) has a window in which the old
 // master still takes writes and its other replicas still acknowledge them;
 // they are lost when it is demoted. For calls in that window the acd's
-// state can go back (a call enqueued then is missing, a call's notice
-// numbers restart below what its waiter saw). For a planned switch, pause
+// state can go back: a call enqueued then is missing (the sweep queues it
+// again at its place when its controller still waits for it: requeueLost),
+// an answer or an end reported then is lost (the agent's state goes back
+// to reserved). For a planned switch, pause
 // writes on the master first (CLIENT PAUSE 5000 WRITE, then SENTINEL
 // FAILOVER): nothing is written in the window. See internal/redisha.
 //

@@ -39,6 +39,16 @@ func (w *Waiter) start(last int64) {
 	w.drain()
 }
 
+// restart sets the numbering back to last after the call's hash was
+// recreated (requeueLost): the numbers seen before are gone with it.
+func (w *Waiter) restart(last int64) {
+	w.seq.mu.Lock()
+	defer w.seq.mu.Unlock()
+	w.stopGapLocked()
+	w.seq.last = last
+	clear(w.seq.held)
+}
+
 // accept delivers a notice in its call's order.
 func (w *Waiter) accept(n Notice) {
 	w.seq.mu.Lock()

@@ -4,6 +4,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tenesa-ivr/tenesa-ivr/internal/redistest"
 )
 
 // A move made on another controller than the call's owner reaches the
@@ -106,4 +108,25 @@ func TestWaiterSkipsMissingNoticeAfterGap(t *testing.T) {
 	}
 	w.accept(Notice{Kind: NoticeMoved, CallID: "call-x", Seq: 2}) // too late
 	noNotice(t, w)
+}
+
+// TestCallLostByAFailoverIsQueuedAgain: a call whose hash Redis lost (a
+// failover discarded its enqueue) while its caller waits is queued again
+// by the sweep, at its place, and offered to the next agent.
+func TestCallLostByAFailoverIsQueuedAgain(t *testing.T) {
+	p := newPool(t)
+	s := p.start(t, "ctl-a")
+	p.agent(t, s, "a1", []string{"general"}, nil, false)
+	w := enq(t, s, CallEntry{CallID: "call-lost", Queue: "general"})
+	// what a failover that lost the enqueue leaves: no hash, not queued
+	must(t, p.rdb.Del(bg, s.k.call("call-lost")).Err())
+	must(t, p.rdb.ZRem(bg, s.k.waiting("general"), "call-lost").Err())
+	p.clock.Advance(6 * time.Second) // the sweep
+	redistest.WaitFor(t, "the lost call queued again", waitTimeout, func() bool {
+		return p.rdb.ZScore(bg, s.k.waiting("general"), "call-lost").Err() == nil
+	})
+	must(t, s.Login(bg, "a1"))
+	if n := nextNotice(t, w); n.Kind != NoticeOffer || n.Offer.Agents[0].ID != "a1" {
+		t.Fatalf("notice %+v, want an offer of a1", n)
+	}
 }

@@ -364,6 +364,9 @@ type Waiter struct {
 	callID  string
 	notices chan Notice
 	seq     seqOrder
+	// entry is the enqueue script's arguments, to queue the call again
+	// if a Redis failover loses it (requeueLost).
+	entry atomic.Pointer[[]any]
 }
 
 // push queues a notice without blocking (seq.mu held).
