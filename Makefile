@@ -8,7 +8,7 @@ PKGS    ?= ./...
 BIN     ?= bin/tenesa-ivr
 export PATH := $(PATH):/usr/local/go/bin
 
-.PHONY: all build demo test test-tools lint bench bench-go fuzz serve sim check-config sounds redis clean
+.PHONY: all build demo test test-tools lint bench bench-go fuzz serve sim check-config sounds redis clean soak
 
 all: lint test
 
@@ -71,6 +71,15 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# Chaos soak: three controllers (serve child processes), the simulated PBX,
+# Redis with Sentinel, steady calls and faults; exit 1 when a check fails.
+# SOAK_DURATION=60s is what CI runs; SOAK_FLAGS="--json" for the JSON report.
+SOAK_DURATION ?= 5m
+SOAK_FLAGS ?=
+soak: redis test-tools
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/tenesa-ivr
+	$(BIN) soak --duration $(SOAK_DURATION) $(SOAK_FLAGS)
 
 serve:
 	$(GO) run ./cmd/tenesa-ivr serve

@@ -104,6 +104,12 @@ type CallReport struct {
 	SilenceFrom time.Time
 	// Silences are those stretches, in order (the first 256).
 	Silences []Silence
+	// MaxWaitSilence is the longest silence the caller did not fill with
+	// keys: a key the caller presses restarts it (the caller typing a
+	// service ID is not waiting for the system); WaitSilenceFrom is when
+	// it began.
+	MaxWaitSilence  time.Duration
+	WaitSilenceFrom time.Time
 }
 
 // Silence is a stretch of sim time the caller heard nothing.
@@ -131,6 +137,7 @@ type Call struct {
 	bcTimeout          time.Duration // Caller.BroadcastTimeout
 	heardAny           bool          // silence counts from the first media
 	silentSince        time.Time     // zero while the caller hears something
+	waitSince          time.Time     // silentSince, or the caller's last key after it
 }
 
 func (s *Server) newCall(caller *channel, steps []Step, tech, app string) *Call {
@@ -213,14 +220,35 @@ func (c *Call) noteMedia() {
 		return
 	}
 	if c.heardAny && c.silentSince.IsZero() {
-		c.silentSince = now
+		c.silentSince, c.waitSince = now, now
 	}
+}
+
+// noteKey: the caller pressed a key; a silence it is in restarts as a
+// wait for the system (called with s.mu held).
+func (c *Call) noteKey(now time.Time) {
+	if c.silentSince.IsZero() {
+		return
+	}
+	c.closeWait(now)
+	c.waitSince = now
+}
+
+func (c *Call) closeWait(now time.Time) {
+	if c.waitSince.IsZero() {
+		return
+	}
+	if d := now.Sub(c.waitSince); d > c.rep.MaxWaitSilence {
+		c.rep.MaxWaitSilence, c.rep.WaitSilenceFrom = d, c.waitSince
+	}
+	c.waitSince = time.Time{}
 }
 
 func (c *Call) closeSilence(now time.Time) {
 	if c.silentSince.IsZero() {
 		return
 	}
+	c.closeWait(now)
 	if d := now.Sub(c.silentSince); d > c.rep.MaxSilence {
 		c.rep.MaxSilence, c.rep.SilenceFrom = d, c.silentSince
 	}
@@ -426,6 +454,7 @@ func (s *Server) pressDigits(c *Call, digits string, i int) {
 	}
 	s.chanTimer(c.caller, report, func() {
 		c.rep.DTMFSent += string(d)
+		c.noteKey(s.now())
 		if st := c.stasis; st != nil && !st.gone && st.stasisApp != "" {
 			s.emitChan(st, "ChannelDtmfReceived", nil, obj{{"digit", string(d)}, {"duration_ms", dur}}, false)
 		}

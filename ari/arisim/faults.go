@@ -131,7 +131,12 @@ func (s *Server) withStall(next http.Handler) http.Handler {
 				d = st.d
 			}
 		}
+		late := s.lateFor(r.Method, r.URL.Path)
 		s.unlock()
+		if late > 0 {
+			s.serveLate(w, r, next, late)
+			return
+		}
 		if d > 0 {
 			t := time.NewTimer(d)
 			select {

@@ -93,6 +93,8 @@ type Server struct {
 
 	stalls   map[*stall]struct{}
 	failures map[*failure]struct{}
+	// late: DelayResponses (chaos.go)
+	late map[*stall]struct{}
 	// offline PJSIP resources (SetEndpointOnline) and the apps subscribed
 	// to each endpoint ("PJSIP/agent1001" → apps)
 	offline          map[string]bool
@@ -139,6 +141,7 @@ func New(opts Options) *Server {
 		devices:          map[string]string{},
 		stalls:           map[*stall]struct{}{},
 		failures:         map[*failure]struct{}{},
+		late:             map[*stall]struct{}{},
 		offline:          map[string]bool{},
 		endpointWatchers: map[string]map[string]bool{},
 	}

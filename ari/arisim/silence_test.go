@@ -43,3 +43,35 @@ func TestCallReportMeasuresTheLongestSilence(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitSilenceRestartsAtTheCallersKeys: a caller typing digits in the
+// silence after a prompt is not waiting for the system: MaxWaitSilence
+// restarts at each key, so it stays near the 350 ms key spacing while
+// MaxSilence covers the whole typing; after the last key the silence until
+// the hang-up counts again.
+func TestWaitSilenceRestartsAtTheCallersKeys(t *testing.T) {
+	const menu = time.Second
+	s := newTestServer(t, Options{TimeScale: 0.1, PromptDurations: map[string]time.Duration{"sound:tenesa/menu": menu}})
+	dialEvents(t, s, "app=tenesa-ivr")
+	waitActive(t, s, "tenesa-ivr")
+	// ten keys (about 3.5 s of typing), then 1 s of silence, then hang up
+	c := answeredCall(t, s, WaitPromptEnd("menu"), Press("1234567890"), Wait(time.Second), HangUp())
+	rest(t, s, "POST", "/channels/"+c.ChannelID()+"/play/p1", url.Values{"media": {"sound:tenesa/menu"}})
+	select {
+	case <-c.Done():
+	case <-time.After(60 * time.Second):
+		t.Fatal("caller never hung up")
+	}
+	r := c.Transcript()
+	if r.MaxSilence < 4*time.Second {
+		t.Fatalf("longest silence %v, want the typing and the wait (≥ 4s)", r.MaxSilence)
+	}
+	// the last gap: from the last key until the hang-up (1 s wait after the
+	// key's 350 ms step); generous bounds in sim time
+	if r.MaxWaitSilence < 800*time.Millisecond || r.MaxWaitSilence > 2*time.Second {
+		t.Fatalf("longest wait silence %v (from %v), want about 1.2s: keys restart it", r.MaxWaitSilence, r.WaitSilenceFrom)
+	}
+	if r.WaitSilenceFrom.Before(r.SilenceFrom) {
+		t.Errorf("wait silence from %v, before the silence began %v", r.WaitSilenceFrom, r.SilenceFrom)
+	}
+}

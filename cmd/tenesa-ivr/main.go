@@ -77,6 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		newLookupCmd(env),
 		newDashboardsCmd(),
 		newConfigReferenceCmd(env),
+		newSoakCmd(env),
 	)
 	if err := root.Execute(); err != nil {
 		var ps configs.Problems

@@ -609,6 +609,7 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			// The agent escalated: the acd put it in wrap-up; its leg goes.
 			wt.log.Info().Str("agent_id", agent).Msg("agent escalated the call: caller back on hold for the team leader")
 			ctx, cancel := wt.bg()
+			defer cancel()
 			if err := l.Hangup(ctx); err != nil {
 				wt.log.Warn().Err(err).Msg("escalating agent's leg hang-up failed")
 			}
