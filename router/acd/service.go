@@ -395,8 +395,20 @@ func (w *Waiter) Close() {
 	w.stopGap()
 }
 
+// noticeBuffer is how many notices a waiter holds for a call goroutine
+// that is not reading at the moment (an ARI request or a Redis read
+// between two selects). A call has at most one offer at a time: a new one
+// comes only after the previous was withdrawn, answered or ended, and an
+// offer is withdrawn only after its ring timeout; so in such a gap the
+// notices that can pile up are an offer, a move and a withdrawal (plus,
+// after a reordering gap, the held ones released together). 4 covers
+// that; each slot is a whole Notice (80 bytes) kept for every waiting
+// call, so 16 slots cost ~1 KiB more per call (10,000 waiting: ~10 MB)
+// for nothing. A notice past the buffer is dropped and logged (push).
+const noticeBuffer = 4
+
 func (s *Service) register(callID string) *Waiter {
-	w := &Waiter{s: s, callID: callID, notices: make(chan Notice, 16), seq: seqOrder{last: -1}}
+	w := &Waiter{s: s, callID: callID, notices: make(chan Notice, noticeBuffer), seq: seqOrder{last: -1}}
 	s.mu.Lock()
 	s.waiters[callID] = w
 	s.mu.Unlock()

@@ -105,7 +105,7 @@ type waiting struct {
 // Handoff implements Handoff.
 func (h *ACDHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan, req RouteRequest) HandoffResult {
 	wt := &waiting{h: h, ctx: ctx, call: call, plan: p, lang: req.ScreenPop.Language, queue: req.Queue,
-		pop: req.ScreenPop, log: logging.ForCall(h.log, call.ID()).With().Str("queue", req.Queue).Logger()}
+		pop: req.ScreenPop, log: logging.CallContext(h.log, call.ID()).Str("queue", req.Queue).Logger()}
 	wt.res.EnqueuedAt = time.Now()
 	popJSON, _ := json.Marshal(req.ScreenPop)
 	w, err := h.acd.Enqueue(ctx, acd.CallEntry{CallID: call.ID(), Queue: req.Queue, Priority: req.Priority,
@@ -137,7 +137,7 @@ func (h *ACDHandoff) Resume(ctx context.Context, call ari.Call, p *plan.Plan) (r
 	var pop ScreenPop
 	_ = json.Unmarshal(hd.ScreenPop, &pop)
 	wt := &waiting{h: h, ctx: ctx, call: call, plan: p, lang: pop.Language, queue: hd.Queue, pop: pop,
-		log: logging.ForCall(h.log, call.ID()).With().Str("queue", hd.Queue).Logger()}
+		log: logging.CallContext(h.log, call.ID()).Str("queue", hd.Queue).Logger()}
 	if wt.lang == "" {
 		wt.lang = "id"
 	}

@@ -362,7 +362,7 @@ func (f *Flow) newCall(ctx context.Context, call ari.Call) *callFlow {
 	info := call.Info()
 	p := f.Plans.Load()
 	c := &callFlow{f: f, ctx: ctx, call: call, plan: p, info: info,
-		log: logging.ForCall(f.Log, call.ID()).With().Str("plan", p.Version).Logger()}
+		log: logging.CallContext(f.Log, call.ID()).Str("plan", p.Version).Logger()}
 	c.rec = &router.Record{CallID: call.ID(), Instance: f.Instance, Line: info.DNIS,
 		Adopted: info.Adopted, StartedAt: f.now()}
 	line, ok := p.Line(info.DNIS)
