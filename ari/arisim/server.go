@@ -93,6 +93,8 @@ type Server struct {
 
 	stalls   map[*stall]struct{}
 	failures map[*failure]struct{}
+	holds    map[*hold]struct{} // HoldEvents
+	gates    map[*gate]struct{} // GateRequests
 	// offline PJSIP resources (SetEndpointOnline) and the apps subscribed
 	// to each endpoint ("PJSIP/agent1001" → apps)
 	offline          map[string]bool
@@ -139,6 +141,8 @@ func New(opts Options) *Server {
 		devices:          map[string]string{},
 		stalls:           map[*stall]struct{}{},
 		failures:         map[*failure]struct{}{},
+		holds:            map[*hold]struct{}{},
+		gates:            map[*gate]struct{}{},
 		offline:          map[string]bool{},
 		endpointWatchers: map[string]map[string]bool{},
 	}
