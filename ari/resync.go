@@ -79,7 +79,12 @@ func (c *Controller) resyncOnce(ctx context.Context, seen map[string]bool) error
 	// before the listing was handled; then a listed channel without a
 	// StasisStart on this connection really was left in the application.
 	if err := c.eventBarrier(ctx); err != nil {
-		return err
+		if ctx.Err() != nil {
+			return err
+		}
+		// Adopting without the barrier reopens the race for a StasisStart
+		// still on the wire; not adopting would leave callers in silence.
+		c.log.Warn().Err(err).Msg("resync: event barrier failed, adopting without it")
 	}
 	inApp := make(map[string]bool, len(ids))
 	for _, id := range ids {

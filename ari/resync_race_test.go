@@ -111,3 +111,40 @@ func TestNewCallDuringResyncListingIsNotAdopted(t *testing.T) {
 	default:
 	}
 }
+
+// When the event barrier cannot be sent (here: Asterisk answers 500), the
+// resync still adopts the channel left in the application: no caller is
+// left in silence for the sake of the barrier.
+func TestResyncAdoptsEvenWhenTheEventBarrierFails(t *testing.T) {
+	leakCheck(t)
+	sim := newSim(t, 0.01)
+	holdA := func(ctx context.Context, call Call) { <-ctx.Done() }
+	a := startOn(t, sim, holdA)
+	old := a.place(arisim.Caller{})
+	a.obs.waitFor(t, "A owns the call", func(o *testObserver) bool { return o.started == 1 })
+	a.ctrl.releaseCalls(fmt.Errorf("killed by the test: %w", ErrReplaced))
+	a.cancel()
+	_ = recv(t, a.runErr, "A's Run")
+	close(a.runErr)
+
+	restore := sim.FailRequests(func(method, path string) bool {
+		return method == "POST" && strings.HasPrefix(path, "/ari/events/user/")
+	}, 500, "Internal Server Error", 1000)
+	defer restore()
+	runs := make(chan CallInfo, 2)
+	b := startOn(t, sim, func(ctx context.Context, call Call) {
+		runs <- call.Info()
+		_ = call.Hangup(ctx, "normal")
+	})
+	if info := recv(t, runs, "adoption"); !info.Adopted || info.ChannelID != old.ChannelID() {
+		t.Fatalf("B ran %+v, want the old channel %s adopted", info, old.ChannelID())
+	}
+	waitDone(t, old)
+	b.obs.mu.Lock()
+	failed := b.obs.failed["event_barrier"]
+	b.obs.mu.Unlock()
+	if failed == 0 {
+		t.Errorf("the failed barrier was not reported (RequestFailed event_barrier)")
+	}
+	b.waitIdle()
+}
