@@ -153,7 +153,12 @@ type Controller struct {
 	playbacks  map[string]*call
 	tombstones map[string]time.Time
 	claims     map[string]bool // claims sent or won whose StasisStart has not come
-	restHTTP   *http.Client    // requests the library cannot make (POST /events/claim)
+	// startedHere: channels whose StasisStart came on the current
+	// connection before its resync finished (nil after it): never adopted.
+	startedHere map[string]bool
+	barriers    map[string]chan struct{} // event barriers in flight (resync)
+	barrierSeq  uint64
+	restHTTP    *http.Client // requests the library cannot make (POST /events/claim)
 }
 
 // NewController validates opts and builds the REST side of the native client.
@@ -243,6 +248,7 @@ func NewController(opts Options) (*Controller, error) {
 		playbacks:  make(map[string]*call),
 		tombstones: make(map[string]time.Time),
 		claims:     make(map[string]bool),
+		barriers:   make(map[string]chan struct{}),
 		restHTTP:   &http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace},
 		presence:   newPresence(),
 		idleCh:     make(chan struct{}, 1),

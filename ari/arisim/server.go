@@ -94,7 +94,9 @@ type Server struct {
 	stalls   map[*stall]struct{}
 	failures map[*failure]struct{}
 	// late: DelayResponses (chaos.go)
-	late map[*stall]struct{}
+	late  map[*stall]struct{}
+	holds map[*hold]struct{} // HoldEvents
+	gates map[*gate]struct{} // GateRequests
 	// offline PJSIP resources (SetEndpointOnline) and the apps subscribed
 	// to each endpoint ("PJSIP/agent1001" → apps)
 	offline          map[string]bool
@@ -142,6 +144,8 @@ func New(opts Options) *Server {
 		stalls:           map[*stall]struct{}{},
 		failures:         map[*failure]struct{}{},
 		late:             map[*stall]struct{}{},
+		holds:            map[*hold]struct{}{},
+		gates:            map[*gate]struct{}{},
 		offline:          map[string]bool{},
 		endpointWatchers: map[string]map[string]bool{},
 	}
