@@ -120,6 +120,8 @@ func (c *Controller) reserveClaim(id string) string {
 		return "not connected"
 	case c.draining.Load():
 		return "draining"
+	case c.opts.Adopter:
+		return "adopted application"
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -139,6 +141,7 @@ func (c *Controller) releaseClaim(id string) {
 	c.mu.Lock()
 	delete(c.claims, id)
 	c.mu.Unlock()
+	c.pokeIdle()
 }
 
 func (c *Controller) claimDone(r ClaimResult) {

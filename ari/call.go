@@ -211,6 +211,7 @@ func (cl *call) cleanup() {
 		}
 	}
 	cl.c.mu.Unlock()
+	cl.c.pokeIdle()
 	for _, l := range cl.legs {
 		l.end(0) // nobody waits for it any more; idempotent
 	}

@@ -102,6 +102,12 @@ type Options struct {
 	// a CallBroadcast only while it owns fewer calls (0 = no limit). Calls
 	// sent to the application directly (Stasis()) are not refused.
 	MaxCalls int
+
+	// Adopter: this controller took over the application of a dead peer
+	// (ari/failover). It adopts the channels left in the application,
+	// never claims broadcast calls for it, and RunAdopted ends once the
+	// adopted calls are finished (see adopt.go).
+	Adopter bool
 }
 
 // Controller owns the connection to one Asterisk and every call in our
@@ -118,8 +124,10 @@ type Controller struct {
 	replaced  atomic.Bool // ApplicationReplaced: we own nothing any more
 	draining  atomic.Bool
 	running   atomic.Bool
-	unknown   atomic.Int64 // events dropped because DecodeEvent does not know them
-	pongs     atomic.Int64 // keep-alive pongs received (tests)
+	unknown   atomic.Int64  // events dropped because DecodeEvent does not know them
+	pongs     atomic.Int64  // keep-alive pongs received (tests)
+	resynced  atomic.Bool   // a resync succeeded since Run started
+	idleCh    chan struct{} // poked when calls end or a resync finished (RunAdopted)
 
 	handler Handler
 	wg      sync.WaitGroup // call goroutines, resyncs, drain continues
@@ -228,6 +236,7 @@ func NewController(opts Options) (*Controller, error) {
 		claims:     make(map[string]bool),
 		restHTTP:   &http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace},
 		presence:   newPresence(),
+		idleCh:     make(chan struct{}, 1),
 	}, nil
 }
 

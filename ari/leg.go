@@ -88,6 +88,7 @@ func (c *Controller) forgetLeg(l *leg) {
 		delete(c.legs, l.id)
 	}
 	c.mu.Unlock()
+	c.pokeIdle()
 }
 
 // Originate implements Call. The leg is registered under its pre-chosen id

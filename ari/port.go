@@ -62,6 +62,10 @@ type CallInfo struct {
 	// Adopted is true when the call was picked up after a (re)connect,
 	// not from a StasisStart event.
 	Adopted bool
+	// TakenOver is true for a call adopted by a controller that took over
+	// the application of a dead peer (ari/failover): whatever that peer
+	// knew of the call (IVR answers) died with it.
+	TakenOver bool
 	// BridgeID is set for an adopted call that is already in a bridge
 	// (talking to an agent when its previous controller went away). The
 	// call now owns that bridge and its agent legs: when the caller leaves,

@@ -134,7 +134,7 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 			}
 		}
 		c.log.Info().Str("call_id", id).Str("bridge_id", bid).Int("agent_legs", len(legIDs)).Msg("adopting channel left in the application")
-		c.startAdopted(CallInfo{ChannelID: id, Adopted: true, BridgeID: bid}, bid, legIDs)
+		c.startAdopted(CallInfo{ChannelID: id, Adopted: true, TakenOver: c.opts.Adopter, BridgeID: bid}, bid, legIDs)
 	}
 	for _, id := range orphans {
 		if !taken[id] {
@@ -142,6 +142,8 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 			c.hangupOrphan(id)
 		}
 	}
+	c.resynced.Store(true)
+	c.pokeIdle()
 	c.obs.Resynced(len(adopt), len(gone))
 	c.log.Info().Int("owned", len(live)).Int("adopted", len(adopt)).Int("gone", len(gone)).Msg("resync done")
 	return nil

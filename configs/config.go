@@ -84,6 +84,19 @@ type ARI struct {
 	// MaxCalls: in broadcast mode, claim an offered call only while owning
 	// fewer calls than this (0 = no limit).
 	MaxCalls int `mapstructure:"max_calls"`
+	// Failover: with broadcast, a survivor takes over the application of a
+	// controller that died (its lease in Redis expired) and adopts its
+	// calls (ari/failover).
+	Failover Failover `mapstructure:"failover"`
+}
+
+// Failover configures the takeover of a dead controller's application.
+type Failover struct {
+	Enabled bool `mapstructure:"enabled"`
+	// LeaseTTL: a controller that has not renewed its lease for this long
+	// is dead; RenewEvery: how often it renews (at most a third of the TTL).
+	LeaseTTL   time.Duration `mapstructure:"lease_ttl"`
+	RenewEvery time.Duration `mapstructure:"renew_every"`
 }
 
 // ApplicationName is the Stasis application this controller registers:

@@ -127,6 +127,12 @@ func TestEnvOverrides(t *testing.T) {
 		{"broadcast derives the application from the instance",
 			map[string]string{"TENESA_ARI_BROADCAST": "true", "TENESA_INSTANCE": "bdg-1", "TENESA_ARI_MAX_CALLS": "40"},
 			func(c *Config) bool { return c.ApplicationName() == "tenesa-ivr-bdg-1" && c.ARI.MaxCalls == 40 }},
+		{"failover", map[string]string{"TENESA_ARI_BROADCAST": "true", "TENESA_ARI_FAILOVER_ENABLED": "true",
+			"TENESA_ARI_FAILOVER_LEASE_TTL": "6s", "TENESA_ARI_FAILOVER_RENEW_EVERY": "2s"},
+			func(c *Config) bool {
+				f := c.ARI.Failover
+				return f.Enabled && f.LeaseTTL == 6*time.Second && f.RenewEvery == 2*time.Second
+			}},
 		{"redis addr", map[string]string{"TENESA_REDIS_ADDR": "10.1.1.1:6380"},
 			func(c *Config) bool { return c.Redis.Addr == "10.1.1.1:6380" }},
 		{"duration", map[string]string{"TENESA_SEGMENTATION_LOOKUP_BUDGET": "80ms"},

@@ -49,6 +49,14 @@ func (c *Config) Validate(file string, prompts PromptIDs) Problems {
 		fmt.Sprintf("%s is shorter than ari.reconnect_min %s", c.ARI.ReconnectMax, c.ARI.ReconnectMin))
 	v.check(c.ARI.ShutdownGrace >= 0, "ari.shutdown_grace", "must not be negative")
 	v.check(c.ARI.MaxCalls >= 0, "ari.max_calls", fmt.Sprintf("%d is negative (0 means no limit)", c.ARI.MaxCalls))
+	if f := c.ARI.Failover; f.Enabled {
+		v.check(c.ARI.Broadcast, "ari.failover.enabled",
+			"needs ari.broadcast: a survivor takes over a dead controller's own application <application>-<instance>")
+		v.check(f.LeaseTTL >= 500*time.Millisecond, "ari.failover.lease_ttl",
+			fmt.Sprintf("%s is too short (at least 500ms; callers in the IVR wait this long in silence when a controller dies)", f.LeaseTTL))
+		v.check(f.RenewEvery > 0 && 3*f.RenewEvery <= f.LeaseTTL, "ari.failover.renew_every",
+			fmt.Sprintf("%s must be positive and at most a third of ari.failover.lease_ttl %s (a lease must survive two missed renewals)", f.RenewEvery, f.LeaseTTL))
+	}
 	if c.ARI.Broadcast {
 		v.check(c.Instance == "" || !strings.ContainsAny(c.Instance, ", /?&"), "instance",
 			fmt.Sprintf("%q cannot be part of the Stasis application name %q (ari.broadcast)", c.Instance, c.ApplicationName()))

@@ -192,6 +192,7 @@ func (s *Server) addToBridge(b *bridge, chans []*channel) {
 		added = append(added, ch)
 		s.emitBridgeChan(b, ch, "ChannelEnteredBridge")
 	}
+	noteMediaOf(b.channels...)
 	if len(added) == 0 || b.typ == "holding" || len(b.channels) < 2 {
 		return
 	}
@@ -248,6 +249,7 @@ func (s *Server) leaveBridge(ch *channel, removed bool) {
 	}
 	ch.bridge = nil
 	b.channels = slices.DeleteFunc(b.channels, func(c *channel) bool { return c == ch })
+	noteMediaOf(append([]*channel{ch}, b.channels...)...)
 	s.emitBridgeChan(b, ch, "ChannelLeftBridge")
 	if removed && ch.stasisApp != "" {
 		delete(b.watchers, ch.stasisApp)

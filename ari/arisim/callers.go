@@ -96,7 +96,18 @@ type CallReport struct {
 	// MOHStarts: when each start came (sim time).
 	MusicOnHold bool
 	MOHStarts   []time.Time
+	// MaxSilence is the longest stretch (sim time) the caller heard
+	// nothing: no prompt, no music on hold, no bridge with another channel,
+	// counted from the first thing heard until the call's end (a caller who
+	// hangs up in silence was left in it); SilenceFrom is when it began.
+	MaxSilence  time.Duration
+	SilenceFrom time.Time
+	// Silences are those stretches, in order (the first 256).
+	Silences []Silence
 }
+
+// Silence is a stretch of sim time the caller heard nothing.
+type Silence struct{ From, To time.Time }
 
 // Call is a placed inbound call.
 type Call struct {
@@ -118,6 +129,8 @@ type Call struct {
 	rep                CallReport
 	vars               map[string]string
 	bcTimeout          time.Duration // Caller.BroadcastTimeout
+	heardAny           bool          // silence counts from the first media
+	silentSince        time.Time     // zero while the caller hears something
 }
 
 func (s *Server) newCall(caller *channel, steps []Step, tech, app string) *Call {
@@ -165,13 +178,65 @@ func (c *Call) Transcript() CallReport {
 	r.BridgedWith = slices.Clone(c.rep.BridgedWith)
 	r.Vars = maps.Clone(c.vars)
 	r.MOHStarts = slices.Clone(c.rep.MOHStarts)
+	r.Silences = slices.Clone(c.rep.Silences)
 	return r
 }
 
 func (c *Call) finish() {
 	if !c.closed {
+		c.closeSilence(c.s.now())
 		c.closed = true
 		close(c.done)
+	}
+}
+
+// hearing: the caller hears a prompt, music on hold or another channel of
+// its bridge.
+func (c *Call) hearing() bool {
+	if len(c.playing) > 0 || c.rep.MusicOnHold {
+		return true
+	}
+	st := c.stasis
+	return st != nil && !st.gone && st.bridge != nil && st.bridge.typ != "holding" && len(st.bridge.channels) >= 2
+}
+
+// noteMedia re-evaluates the caller's silence after a change of what it
+// hears (called with s.mu held).
+func (c *Call) noteMedia() {
+	if c.closed {
+		return
+	}
+	now := c.s.now()
+	if c.hearing() {
+		c.heardAny = true
+		c.closeSilence(now)
+		return
+	}
+	if c.heardAny && c.silentSince.IsZero() {
+		c.silentSince = now
+	}
+}
+
+func (c *Call) closeSilence(now time.Time) {
+	if c.silentSince.IsZero() {
+		return
+	}
+	if d := now.Sub(c.silentSince); d > c.rep.MaxSilence {
+		c.rep.MaxSilence, c.rep.SilenceFrom = d, c.silentSince
+	}
+	if now.After(c.silentSince) && len(c.rep.Silences) < 256 {
+		c.rep.Silences = append(c.rep.Silences, Silence{c.silentSince, now})
+	}
+	c.silentSince = time.Time{}
+}
+
+// noteMediaOf re-evaluates the silence of the placed calls whose Stasis
+// channel is among chans.
+func noteMediaOf(chans ...*channel) {
+	for _, ch := range chans {
+		if ch.call != nil && ch.call.stasis == ch {
+			ch.call.noteMedia()
+		}
 	}
 }
 
@@ -374,6 +439,7 @@ func (s *Server) heardStart(p *playback, uri string) {
 	for _, c := range callsOf(p) {
 		c.playing = append(c.playing, uri)
 		c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.now()})
+		c.noteMedia()
 		s.wake(c)
 	}
 }
@@ -392,6 +458,7 @@ func (s *Server) heardEnd(p *playback, status string) {
 				break
 			}
 		}
+		c.noteMedia()
 		s.wake(c)
 	}
 }

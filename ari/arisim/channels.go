@@ -147,6 +147,7 @@ func (s *Server) handleMOH(w http.ResponseWriter, _ *params, ch *channel, r *htt
 		rep.MOHStarts = append(rep.MOHStarts, s.now())
 	}
 	rep.MusicOnHold = on
+	ch.call.noteMedia()
 }
 
 func (s *Server) handlePlay(w http.ResponseWriter, p *params, ch *channel, r *http.Request) {

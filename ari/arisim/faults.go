@@ -189,3 +189,10 @@ func (s *Server) isCurrentNewest(app string) bool {
 	}
 	return a.current.seq == s.wsSeq
 }
+
+// Now is the simulator's current sim time.
+func (s *Server) Now() time.Time {
+	s.lock()
+	defer s.unlock()
+	return s.now()
+}

@@ -83,6 +83,7 @@ type controllerApp struct {
 	reg      *prometheus.Registry
 	metrics  *metrics.Metrics
 	ctl      *ari.Controller
+	ariOpts  ari.Options // the controller's; adopters of dead peers' applications start from them
 	redis    redis.UniversalClient
 	resolver *segmentation.Resolver
 	plans    *plan.Holder
@@ -121,7 +122,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		return nil, err
 	}
 	a.metrics.Configure(metrics.FromConfig(cfg))
-	ctl, err := ari.NewController(ari.Options{
+	a.ariOpts = ari.Options{
 		URL:            cfg.ARI.URL,
 		WebsocketURL:   websocketURL(cfg.ARI),
 		Username:       cfg.ARI.Username,
@@ -135,7 +136,8 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		Observer:       a.metrics,
 
 		PromptDurations: durations,
-	})
+	}
+	ctl, err := ari.NewController(a.ariOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -343,7 +345,19 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ApplicationName()).Bool("broadcast", cfg.ARI.Broadcast).
 		Str("instance", cfg.Instance).Int("lines", len(cfg.Lines)).Msg("tenesa-ivr serving")
 	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath, a.prompts) })
+	// With failover, the lease is taken first and the application only
+	// registered once no survivor still serves it (ari/failover).
+	fo, err := a.startFailover(runCtx)
+	if err != nil {
+		return err
+	}
+	defer fo.stop()
+	if err := fo.waitOwnApp(runCtx); err != nil {
+		log.Info().Msg("stopped while waiting for the own application")
+		return nil
+	}
 	err = a.ctl.Run(runCtx, a.flow.Handle)
+	fo.stop() // adoptions end, the lease is given up: survivors take over at once
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}

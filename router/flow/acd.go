@@ -44,6 +44,12 @@ type ACDHandoff struct {
 	// RecordWait bounds how long a record waits beyond the wrap-up time
 	// for the wrap-up's end (default 30s).
 	RecordWait time.Duration
+	// Pending, when set, keeps each record waiting for its wrap-up in
+	// Redis too (router.RedisHandover): should this controller die during
+	// the wrap-up, the hand-over sweeper of a survivor writes the record
+	// after its due time (without the disposition), so the call still has
+	// exactly one. nil: the record lives only in this process meanwhile.
+	Pending router.Handover
 
 	mu     sync.Mutex
 	closed bool
@@ -616,11 +622,48 @@ func (h *ACDHandoff) Complete(rec *router.Record, sink router.RecordSink) bool {
 	}
 	h.wg.Add(1)
 	h.mu.Unlock()
+	saved := h.savePending(rec)
 	go func() {
 		defer h.wg.Done()
 		h.complete(rec)
+		if saved && !h.takePending(rec.CallID) {
+			return // the sweeper wrote it meanwhile
+		}
 		sink.Submit(rec)
 	}()
+	return true
+}
+
+// savePending stores the record as it is now (see Pending); false when
+// there is no store or it failed (the record then only lives here).
+func (h *ACDHandoff) savePending(rec *router.Record) bool {
+	if h.Pending == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	cp := *rec
+	if err := h.Pending.Save(ctx, &cp); err != nil {
+		h.log.Warn().Err(err).Str("call_id", rec.CallID).Msg("record waiting for the wrap-up not saved in Redis")
+		return false
+	}
+	return true
+}
+
+// takePending removes the saved copy; false when the sweeper already
+// wrote the record (this process took too long, or was thought dead).
+func (h *ACDHandoff) takePending(callID string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := h.Pending.Take(ctx, callID); errors.Is(err, router.ErrHandoverSwept) {
+		h.log.Warn().Str("call_id", callID).Msg("record already finalised by the hand-over sweeper: not written again")
+		return false
+	} else if err != nil {
+		// Writing it now could make two (the sweeper finds the saved
+		// copy later): the sweeper writes it, once.
+		h.log.Warn().Err(err).Str("call_id", callID).Msg("saved record not taken back: the hand-over sweeper writes it")
+		return false
+	}
 	return true
 }
 

@@ -43,6 +43,7 @@ type acdOpts struct {
 	tweak     func(*configs.Config)
 	timeScale float64
 	metrics   *metrics.Metrics // the acd counts into these (nil: none)
+	durations func(map[string]time.Duration)
 }
 
 func testAgents(login []string) []configs.Agent {
@@ -62,7 +63,7 @@ func newACDWorld(t *testing.T, o acdOpts) *acdWorld {
 	t.Helper()
 	aw := &acdWorld{}
 	stop := func() {}
-	w := newWorld(t, worldOpts{timeScale: o.timeScale, tweak: func(cfg *configs.Config) {
+	w := newWorld(t, worldOpts{timeScale: o.timeScale, durations: o.durations, tweak: func(cfg *configs.Config) {
 		d := &cfg.ACD.QueueDefaults
 		d.WrapUp, d.RingTimeout, d.MaxWait, d.AnnounceEvery = 300*time.Millisecond, 20*time.Second, 10*time.Minute, 0
 		cfg.Agents = testAgents(o.login)

@@ -136,6 +136,12 @@ func (f *Flow) Handle(ctx context.Context, call ari.Call) {
 	if c.info.Adopted && c.resumeQueued() {
 		return
 	}
+	// A caller taken over from a dead controller while in the IVR: an
+	// apology and an agent (see resumeIVR).
+	if c.info.TakenOver {
+		c.resumeIVR()
+		return
+	}
 
 	// 1. answer; the caller's number is looked up meanwhile (one round trip)
 	ani := c.lookupANI()
@@ -257,6 +263,28 @@ func (c *callFlow) resumeQueued() bool {
 	c.rec.Queue = queue
 	c.handoffResult(h)
 	return true
+}
+
+// resumeIVR takes a caller over from a dead controller while in the IVR
+// (or before its queue): what the caller had answered died with that
+// controller, and a second greeting and menu round would make the caller
+// start again. The caller hears an apology at once and goes to an agent,
+// routed by what the caller's number tells (segment, tier, language).
+func (c *callFlow) resumeIVR() {
+	c.log.Warn().Msg("caller taken over in the IVR from a dead controller: apology, then an agent")
+	ani := c.lookupANI()
+	if !c.do(router.StageAnswer, func() error { return c.call.Answer(c.ctx) }) { // no-op: the channel is up
+		return
+	}
+	c.identifiedByANI(<-ani)
+	if c.identified() && !c.res.Served {
+		c.redirect()
+		return
+	}
+	if !c.play(router.StageIdentify, c.medias(c.plan.Prompts.Degraded)...) {
+		return
+	}
+	c.route(c.attrs())
 }
 
 // anyGone closes when the first of legs ends (never with no legs); its

@@ -203,6 +203,9 @@ type worldOpts struct {
 	// beforeRun is called with each controller before it runs (e.g. to
 	// watch the agents' endpoints)
 	beforeRun func(ctl *ari.Controller)
+	// durations, if set, changes the simulated prompts' lengths (sim time,
+	// by media URI "sound:tenesa/id/…")
+	durations func(map[string]time.Duration)
 }
 
 func newWorld(t testing.TB, o worldOpts) *world {
@@ -275,6 +278,9 @@ func newWorld(t testing.TB, o worldOpts) *world {
 	sd := make(map[string]time.Duration, len(durations))
 	for k, v := range durations {
 		sd["sound:"+k] = v
+	}
+	if o.durations != nil {
+		o.durations(sd)
 	}
 	scale := o.timeScale
 	if scale == 0 {
