@@ -52,6 +52,9 @@ const (
 type Record struct {
 	CallID   string `json:"call_id"`
 	Instance string `json:"instance"`
+	// Server is the Asterisk the call was on (ari.servers[].name; empty
+	// with one Asterisk).
+	Server string `json:"server,omitempty"`
 	Line     string `json:"line"`
 	Adopted  bool   `json:"adopted,omitempty"` // picked up again after a reconnect
 	// HandoverUnadopted: handed over on shutdown while with an agent, and no

@@ -68,7 +68,7 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 	w := s.register(e.CallID)
 	r, err := s.run(ctx, enqueue, e.CallID, queue, prio, score(prio, enq), strings.Join(skills, ","), s.instance,
 		ms(enq), q.RingTimeout.Milliseconds(), q.WrapUp.Milliseconds(), maxWaitAt, string(e.ScreenPop),
-		e.ServiceID, escJSON, e.Queue)
+		e.ServiceID, escJSON, e.Queue, e.Box)
 	if err == nil && (str(r, 0) == "new" || str(r, 0) == "adopted") {
 		seq := num(r, 3)
 		if str(r, 0) == "new" && esc != nil { // a repeat caller's move comes before its first offer
