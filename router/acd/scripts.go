@@ -240,7 +240,7 @@ return {'ok', old, call, norec, take(id), wrapinfo}
 var takeAgent = script(`return take(ARGV[3])`)
 
 // upsertAgent: ARGV[3..10] id, name, endpoint, skills, team, role, queues,
-// box (the Asterisk the endpoint is registered on; '' = every box).
+// box (the Asterisk the endpoint is registered on; ” = every box).
 // Creates the agent logged out, or updates it keeping its state. Reply
 // {"ok", "created"|"updated"} or {"dup", other agent} when another agent
 // has the endpoint.
@@ -273,7 +273,7 @@ return {'ok', 'updated'}
 // enqueue: ARGV[3..16] call, queue, priority, score, skills, owner,
 // enqueued ms, ring ms, wrap ms, max-wait deadline ms (0: none), screen-pop,
 // service, escalations, first queue, box (the Asterisk an agent must be
-// reachable from; '' = any). A call still waiting, offered or
+// reachable from; ” = any). A call still waiting, offered or
 // orphaned (its owner died) is adopted: it keeps its place and queue, its
 // owner becomes this controller, agents reserved for it are released.
 // Reply {"new"|"adopted", queue, released agents, notice seq: the last
