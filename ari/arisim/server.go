@@ -44,6 +44,10 @@ type Options struct {
 	// BroadcastTimeout is StasisBroadcast's timeout in [broadcast-in]
 	// (sim time). Default 2s, as recorded.
 	BroadcastTimeout time.Duration
+	// SystemName is asterisk.conf's systemname: channel ids become
+	// <systemname>-<epoch>.<seq>, unique across boxes (several Asterisks
+	// share one queue state keyed by channel id).
+	SystemName string
 }
 
 // Server is one simulated Asterisk. All methods are goroutine-safe.

@@ -84,6 +84,7 @@ type controllerApp struct {
 	metrics  *metrics.Metrics
 	ctl      *ari.Controller
 	ariOpts  ari.Options // the controller's; adopters of dead peers' applications start from them
+	boxes    []*box      // every Asterisk served (servers.go); ctl and ariOpts are the first's
 	redis    redis.UniversalClient
 	resolver *segmentation.Resolver
 	plans    *plan.Holder
@@ -110,10 +111,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 	a := &controllerApp{cfg: cfg, prompts: prompts, log: log, reg: metrics.NewRegistry()}
 	a.metrics = metrics.New(a.reg, func() float64 {
-		if a.ctl == nil {
-			return 0
-		}
-		return float64(a.ctl.ActiveCalls())
+		return float64(a.activeCalls())
 	})
 	// A started prompt whose PlaybackFinished is lost is stopped after its
 	// rendered length plus a margin (ari.Options.PromptDurations).
@@ -122,11 +120,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		return nil, err
 	}
 	a.metrics.Configure(metrics.FromConfig(cfg))
-	a.ariOpts = ari.Options{
-		URL:            cfg.ARI.URL,
-		WebsocketURL:   websocketURL(cfg.ARI),
-		Username:       cfg.ARI.Username,
-		Password:       cfg.ARI.Password,
+	base := ari.Options{
 		Application:    cfg.ApplicationName(),
 		MaxCalls:       cfg.ARI.MaxCalls,
 		RequestTimeout: cfg.ARI.RequestTimeout,
@@ -137,11 +131,9 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 
 		PromptDurations: durations,
 	}
-	ctl, err := ari.NewController(a.ariOpts)
-	if err != nil {
+	if err := a.newBoxes(base); err != nil { // one controller per Asterisk (ari.servers)
 		return nil, err
 	}
-	a.ctl = ctl
 
 	p, err := plan.Compile(cfg, prompts)
 	if err != nil {
@@ -306,8 +298,8 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 			return
 		case sig := <-sigs:
 			draining.Store(true)
-			a.ctl.Drain()
-			log.Info().Str("signal", sig.String()).Int("active_calls", a.ctl.ActiveCalls()).
+			a.drain()
+			log.Info().Str("signal", sig.String()).Int("active_calls", a.activeCalls()).
 				Dur("grace", cfg.ARI.ShutdownGrace).Msg("draining: no new calls, waiting for calls in progress")
 		}
 		deadline := time.NewTimer(cfg.ARI.ShutdownGrace)
@@ -320,15 +312,15 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 			case <-runCtx.Done():
 				return
 			case sig := <-sigs:
-				log.Warn().Str("signal", sig.String()).Int("active_calls", a.ctl.ActiveCalls()).Msg("second signal: stopping now")
+				log.Warn().Str("signal", sig.String()).Int("active_calls", a.activeCalls()).Msg("second signal: stopping now")
 				stop()
 				return
 			case <-deadline.C:
-				log.Warn().Int("active_calls", a.ctl.ActiveCalls()).Msg("shutdown grace over: stopping")
+				log.Warn().Int("active_calls", a.activeCalls()).Msg("shutdown grace over: stopping")
 				stop()
 				return
 			case <-tick.C:
-				n := a.ctl.ActiveCalls()
+				n := a.activeCalls()
 				if n == 0 {
 					log.Info().Msg("all calls finished")
 					stop()
@@ -342,7 +334,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		}
 	}()
 
-	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ApplicationName()).Bool("broadcast", cfg.ARI.Broadcast).
+	log.Info().Strs("ari_servers", serverNames(cfg)).Str("application", cfg.ApplicationName()).Bool("broadcast", cfg.ARI.Broadcast).
 		Str("instance", cfg.Instance).Int("lines", len(cfg.Lines)).Msg("tenesa-ivr serving")
 	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath, a.prompts) })
 	// With failover, the lease is taken first and the application only
@@ -356,7 +348,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		log.Info().Msg("stopped while waiting for the own application")
 		return nil
 	}
-	err = a.ctl.Run(runCtx, a.flow.Handle)
+	err = a.runBoxes(runCtx, a.flow.Handle)
 	fo.stop() // adoptions end, the lease is given up: survivors take over at once
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -375,8 +367,8 @@ func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*ht
 		switch {
 		case draining.Load():
 			http.Error(w, "draining", http.StatusServiceUnavailable)
-		case !a.ctl.Connected():
-			http.Error(w, "ARI not connected", http.StatusServiceUnavailable)
+		case a.notReady() != "":
+			http.Error(w, a.notReady(), http.StatusServiceUnavailable)
 		default:
 			fmt.Fprintln(w, "ready")
 		}

@@ -46,3 +46,17 @@ func (r Reach) Dial(box string, a OfferedAgent) (endpoint string, ok bool) {
 	_, res, _ := strings.Cut(a.Endpoint, "/")
 	return strings.NewReplacer("{resource}", res, "{endpoint}", a.Endpoint).Replace(t), true
 }
+
+// PresenceEndpoints lists the agent endpoints whose presence the
+// controller of box follows: the agents registered on box and, on the
+// first box (first), those registered everywhere (one box reports each
+// endpoint, so two boxes never contradict each other).
+func PresenceEndpoints(agents []Agent, box string, first bool) []string {
+	var out []string
+	for _, a := range agents {
+		if a.Box == box || a.Box == "" && first {
+			out = append(out, a.Endpoint)
+		}
+	}
+	return out
+}
