@@ -70,6 +70,12 @@ func (c *Controller) pokeIdle() {
 	}
 }
 
+// Resynced reports whether a resync (GET /applications/{app}) finished
+// since Run started. A call placed between the connect and the end of the
+// first resync may be listed by it and adopted rather than started from
+// its StasisStart (it then runs as Adopted).
+func (c *Controller) Resynced() bool { return c.resynced.Load() }
+
 // Adopter reports whether this controller serves a dead peer's application.
 func (c *Controller) Adopter() bool { return c.opts.Adopter }
 

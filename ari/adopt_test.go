@@ -2,6 +2,7 @@ package ari
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -91,5 +92,76 @@ func TestAdopterTakesTheDeadAppsCallClaimsNothingAndEndsWhenIdle(t *testing.T) {
 	defer obs.mu.Unlock()
 	if obs.claims[string(ClaimWon)] != 0 {
 		t.Errorf("the adopter won %d claims", obs.claims[string(ClaimWon)])
+	}
+}
+
+// A controller whose application is taken over while it is alive (its
+// lease lapsed: Redis unreachable for a while) releases its calls to the
+// adopter, and with Rejoin connects again once the adopter is done: it is
+// ready and takes new calls, not the adopted ones.
+func TestReplacedControllerRejoinsAfterTheAdopterReleases(t *testing.T) {
+	leakCheck(t)
+	sim := newSim(t, 0.01)
+	mayRejoin := make(chan struct{})
+	rejoinAsked := make(chan struct{}, 1)
+	var handled []string
+	var mu sync.Mutex
+	first := make(chan string, 2)
+	a := startOn(t, sim, func(ctx context.Context, call Call) {
+		mu.Lock()
+		handled = append(handled, call.ID())
+		mu.Unlock()
+		first <- call.ID()
+		<-ctx.Done()
+	}, func(o *Options) {
+		o.Rejoin = func(ctx context.Context) error {
+			rejoinAsked <- struct{}{}
+			select {
+			case <-mayRejoin:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	})
+	c1 := a.place(arisim.Caller{})
+	id := recv(t, first, "the first call")
+
+	opts := testOptions(t, sim, newTestObserver())
+	opts.Adopter = true
+	ad, err := NewController(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- ad.RunAdopted(context.Background(), func(ctx context.Context, call Call) {
+			if call.ID() != id || !call.Info().TakenOver {
+				t.Errorf("adopter got %s (%+v), want %s taken over", call.ID(), call.Info(), id)
+			}
+			_ = call.Hangup(ctx, "normal")
+		})
+	}()
+	recv(t, rejoinAsked, "a's rejoin, once its released call ended")
+	if a.ctrl.Connected() {
+		t.Error("a replaced controller reports ready")
+	}
+	if err := recv(t, done, "the adopter's end"); err != nil {
+		t.Fatal(err)
+	}
+	if tr := waitDone(t, c1); tr.HungUpBy != "controller" {
+		t.Errorf("adopted call hung up by %q", tr.HungUpBy)
+	}
+	close(mayRejoin)
+	a.obs.waitFor(t, "a connected again", func(*testObserver) bool { return a.ctrl.Connected() })
+	c2 := a.place(arisim.Caller{})
+	id2 := recv(t, first, "a new call on the rejoined controller")
+	c2.HangUp()
+	waitDone(t, c2)
+	a.waitIdle()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(handled) != 2 || handled[1] != id2 || id2 == id {
+		t.Errorf("a handled %v, want its first call then only the new one", handled)
 	}
 }

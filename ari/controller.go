@@ -112,6 +112,15 @@ type Options struct {
 	// never claims broadcast calls for it, and RunAdopted ends once the
 	// adopted calls are finished (see adopt.go).
 	Adopter bool
+
+	// Rejoin, when set, is called after another connection took our
+	// application (ApplicationReplaced) and our released calls have
+	// ended; it returns once the application may be taken back (with
+	// failover: the survivor that took it over released it, see
+	// ari/failover WaitOwnApp), and the controller then connects again
+	// and takes calls. nil: a replaced controller stays disconnected and
+	// not ready until it is stopped.
+	Rejoin func(ctx context.Context) error
 }
 
 // Controller owns the connection to one Asterisk and every call in our
@@ -258,7 +267,8 @@ const requestGrace = 250 * time.Millisecond
 // all call goroutines have finished. It returns nil after a normal shutdown,
 // and an error wrapping ErrReplaced when another connection took the
 // application meanwhile (the controller then stayed disconnected and not
-// ready until ctx ended; see onReplaced).
+// ready until ctx ended; see onReplaced), unless Options.Rejoin gave it
+// back meanwhile.
 func (c *Controller) Run(ctx context.Context, h Handler) (err error) {
 	if h == nil {
 		return errors.New("ari: nil handler")

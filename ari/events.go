@@ -73,10 +73,19 @@ func (c *Controller) connectLoop(ctx context.Context) {
 		if errors.Is(err, ErrReplaced) {
 			// Reconnecting as the same app would take it back from the new
 			// owner, and both would then drive the same callers. Stay
-			// disconnected (not ready) until we are stopped.
-			c.log.Error().Msg("application replaced: not reconnecting; this controller stays not ready until it is stopped")
-			<-ctx.Done()
-			return
+			// disconnected (not ready) until we are stopped, or until
+			// Rejoin says the application is ours again.
+			if c.opts.Rejoin == nil {
+				c.log.Error().Msg("application replaced: not reconnecting; this controller stays not ready until it is stopped")
+				<-ctx.Done()
+				return
+			}
+			c.log.Error().Msg("application replaced: waiting until it is released before connecting again")
+			if !c.rejoin(ctx) {
+				return
+			}
+			attempt = 0
+			continue
 		}
 		c.log.Warn().Err(err).Msg("events websocket lost")
 		if time.Since(up) >= stableConnection {
@@ -87,6 +96,33 @@ func (c *Controller) connectLoop(ctx context.Context) {
 		}
 		attempt++
 	}
+}
+
+// rejoin waits for the released calls to end and for Options.Rejoin, then
+// lets the controller take calls again. false: ctx ended first.
+func (c *Controller) rejoin(ctx context.Context) bool {
+	for {
+		c.mu.Lock()
+		n := len(c.calls) + len(c.legs)
+		c.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-c.idleCh:
+		}
+	}
+	if err := c.opts.Rejoin(ctx); err != nil || ctx.Err() != nil {
+		return false
+	}
+	c.mu.Lock()
+	c.stopped = false
+	c.mu.Unlock()
+	c.replaced.Store(false)
+	c.log.Warn().Msg("application released: connecting again")
+	return true
 }
 
 // backoff is "full jitter": uniform in [0, min(max, min·2^attempt)].

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari/failover"
@@ -12,9 +13,10 @@ import (
 // failoverRun is the failover side of serve (nil-safe: off without
 // ari.failover.enabled).
 type failoverRun struct {
-	mgr    *failover.Manager
-	once   sync.Once
-	stopFn func()
+	mgr     *failover.Manager
+	waiting atomic.Bool // the own application is held by a survivor: not connecting yet
+	once    sync.Once
+	stopFn  func()
 }
 
 // startFailover takes this controller's lease, registers it and starts
@@ -60,8 +62,14 @@ func (r *failoverRun) waitOwnApp(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
+	r.waiting.Store(true)
+	defer r.waiting.Store(false)
 	return r.mgr.WaitOwnApp(ctx)
 }
+
+// waitingForApp reports whether the controller waits for a survivor to
+// release its application (readiness says so).
+func (r *failoverRun) waitingForApp() bool { return r != nil && r.waiting.Load() }
 
 // stop ends the adoptions and gives the lease up (once).
 func (r *failoverRun) stop() {

@@ -49,6 +49,29 @@ func TestServeFailoverTakesTheLeaseAndGivesItUp(t *testing.T) {
 	if err := fo.waitOwnApp(ctx); err != nil {
 		t.Fatalf("nobody holds the application, yet: %v", err)
 	}
+	// a survivor holds the application: the controller waits, not ready
+	lock := prefix + "failover:{default}:takeover:bdg-1"
+	if err := rdb.Set(ctx, lock, "smg-1", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- fo.waitOwnApp(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for !fo.waitingForApp() {
+		if time.Now().After(deadline) {
+			t.Fatal("not waiting for the survivor's release")
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition
+	}
+	rdb.Del(ctx, lock) // the survivor released it
+	select {
+	case err := <-waited:
+		if err != nil || fo.waitingForApp() {
+			t.Fatalf("after the release: %v, waiting %v", err, fo.waitingForApp())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still waiting after the release")
+	}
 	fo.stop()
 	if n, err := rdb.Exists(ctx, lease).Result(); err != nil || n != 0 {
 		t.Fatalf("lease still there after stop (%d, %v)", n, err)

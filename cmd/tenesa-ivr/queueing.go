@@ -33,6 +33,11 @@ func (a *controllerApp) useACD(svc *acd.Service) *queueing {
 	}
 	q := &queueing{svc: svc, h: flow.NewACDHandoff(svc, a.log.With().Str("component", "router").Logger())}
 	q.h.Reach = a.reach() // several Asterisks: a call's agents are dialled from its box
+	if a.cfg.ARI.Failover.Enabled {
+		// a record waiting for its wrap-up survives this controller's
+		// death: a survivor's hand-over sweeper writes it
+		q.h.Pending = a.handover
+	}
 	// The queue figures are counted by the acd itself (startAgents gives it
 	// the controller's metrics), once each across controllers.
 	a.flow.Handoff = q.h

@@ -83,8 +83,9 @@ type controllerApp struct {
 	reg      *prometheus.Registry
 	metrics  *metrics.Metrics
 	ctl      *ari.Controller
-	ariOpts  ari.Options // the controller's; adopters of dead peers' applications start from them
-	boxes    []*box      // every Asterisk served (servers.go); ctl and ariOpts are the first's
+	ariOpts  ari.Options  // the controller's; adopters of dead peers' applications start from them
+	boxes    []*box       // every Asterisk served (servers.go); ctl and ariOpts are the first's
+	fo       *failoverRun // nil without ari.failover
 	redis    redis.UniversalClient
 	resolver *segmentation.Resolver
 	plans    *plan.Holder
@@ -130,6 +131,11 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		Observer:       a.metrics,
 
 		PromptDurations: durations,
+	}
+	if cfg.ARI.Failover.Enabled {
+		// taken over while alive (lease lapsed): connect again once the
+		// survivor released the application
+		base.Rejoin = func(ctx context.Context) error { return a.fo.waitOwnApp(ctx) }
 	}
 	if err := a.newBoxes(base); err != nil { // one controller per Asterisk (ari.servers)
 		return nil, err
@@ -343,6 +349,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 	if err != nil {
 		return err
 	}
+	a.fo = fo
 	defer fo.stop()
 	if err := fo.waitOwnApp(runCtx); err != nil {
 		log.Info().Msg("stopped while waiting for the own application")
@@ -367,6 +374,8 @@ func (a *controllerApp) startHTTP(addr, path string, draining *atomic.Bool) (*ht
 		switch {
 		case draining.Load():
 			http.Error(w, "draining", http.StatusServiceUnavailable)
+		case a.fo.waitingForApp():
+			http.Error(w, "waiting for a survivor to release this controller's application (ari.failover)", http.StatusServiceUnavailable)
 		case a.notReady() != "":
 			http.Error(w, a.notReady(), http.StatusServiceUnavailable)
 		default:

@@ -105,7 +105,7 @@ func (a *controllerApp) adoptOnBoxes(ctx context.Context, app string, h ari.Hand
 	var wg sync.WaitGroup
 	for i, b := range a.boxes {
 		o := b.opts
-		o.Application, o.Adopter, o.MaxCalls = app, true, 0
+		o.Application, o.Adopter, o.MaxCalls, o.Rejoin = app, true, 0, nil
 		c, err := ari.NewController(o)
 		if err != nil {
 			errs[i] = err

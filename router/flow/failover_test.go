@@ -199,18 +199,19 @@ func silenceAfter(r arisim.CallReport, from time.Time) time.Duration {
 	return longest
 }
 
-// TestFailoverKilledControllerCallsInEveryStage: two controllers on one
+// TestFailoverKilledControllerCallsInEveryStage: three controllers on one
 // simulated PBX and one Redis; controller fa is killed (lease no longer
 // renewed, WebSocket cut, no drain) with calls in every stage: bridged
 // with an agent, ringing an agent, two waiting in the queue, a prompt
-// playing, DTMF being gathered, and one whose agent is in wrap-up. fb
-// takes fa's application over (exactly one survivor), adopts every call
+// playing, DTMF being gathered, and one whose agent is in wrap-up.
+// Exactly one of fb and fc (the survivor, "sv" below) takes fa's
+// application over, adopts every call
 // and writes each call's one record (the wrap-up one through the
 // hand-over sweeper); callers are never silent longer than the takeover
 // needs; the queue keeps its order; the bridged call stays bridged until
-// the caller hangs up. fa comes back meanwhile: it waits while fb still
-// serves its calls, takes none of them, and takes new calls once fb has
-// released the application.
+// the caller hangs up. fa comes back meanwhile: it waits while the survivor
+// still serves its calls, takes none of them, and takes new calls once
+// the survivor has released the application.
 func TestFailoverKilledControllerCallsInEveryStage(t *testing.T) {
 	const ag1003 = "PJSIP/agent1003"
 	aw := newACDWorld(t, acdOpts{timeScale: foScale,
@@ -232,8 +233,9 @@ func TestFailoverKilledControllerCallsInEveryStage(t *testing.T) {
 	ctx := context.Background()
 	fa := aw.startNode(t, "fa")
 	fb := aw.startNode(t, "fb")
-	waitUntil(t, "both controllers connected", func() bool {
-		return aw.sim.ActiveSockets(fa.app) == 1 && aw.sim.ActiveSockets(fb.app) == 1
+	fc := aw.startNode(t, "fc")
+	waitUntil(t, "the controllers connected", func() bool {
+		return aw.sim.ActiveSockets(fa.app) == 1 && aw.sim.ActiveSockets(fb.app) == 1 && aw.sim.ActiveSockets(fc.app) == 1
 	})
 	long := arisim.Wait(100 * time.Hour) // the test hangs the callers up
 	place := func(c arisim.Caller) *arisim.Call {
@@ -304,26 +306,36 @@ func TestFailoverKilledControllerCallsInEveryStage(t *testing.T) {
 	fa.kill()
 	killedAt := aw.sim.Now()
 
-	// fb takes over fa's application and adopts the six calls in Stasis.
-	waitUntil(t, "fb adopting fa", func() bool { return fb.adopter("fa") != nil && fb.adopter("fa").Connected() })
-	ad := fb.adopter("fa")
+	// One survivor takes over fa's application and adopts the six calls in
+	// Stasis.
+	var sv, other *node
+	waitUntil(t, "a survivor adopting fa", func() bool {
+		for _, n := range [][2]*node{{fb, fc}, {fc, fb}} {
+			if a := n[0].adopter("fa"); a != nil && a.Connected() {
+				sv, other = n[0], n[1]
+				return true
+			}
+		}
+		return false
+	})
+	ad := sv.adopter("fa")
 	waitUntil(t, "six calls adopted", func() bool { return ad.ActiveCalls() == len(inFlight) })
 	for _, c := range []*arisim.Call{ringing, w1, w2} {
-		waitUntil(t, "queued call owned by fb", func() bool { return aw.ownerOf(t, c.ChannelID()) == "fb" })
+		waitUntil(t, "queued call owned by the survivor", func() bool { return aw.ownerOf(t, c.ChannelID()) == sv.name })
 	}
 	waitUntil(t, "the IVR callers hear the apology", func() bool {
 		return heardPromptSub(prompt.Transcript(), "degraded") && heardPromptSub(gather.Transcript(), "degraded")
 	})
 	// the record that waited for the wrap-up: the sweeper of a survivor
 	// finalises it once due (forced here: due after the wrap-up's bound)
-	if n, err := router.SweepHandoversOnce(ctx, fb.handover, fb.sink, time.Now().Add(time.Hour)); err != nil || n != 1 {
+	if n, err := router.SweepHandoversOnce(ctx, sv.handover, sv.sink, time.Now().Add(time.Hour)); err != nil || n != 1 {
 		t.Fatalf("hand-over sweep: %d records, %v; want the wrap-up call's one", n, err)
 	}
 
-	// fa comes back while fb still serves its calls: it waits.
+	// fa comes back while the survivor still serves its calls: it waits.
 	fa2 := aw.startNode(t, "fa")
-	if h, err := fa2.mgr.HeldBy(ctx, "fa"); err != nil || h != "fb" {
-		t.Fatalf("takeover lock of fa held by %q (%v), want fb", h, err)
+	if h, err := fa2.mgr.HeldBy(ctx, "fa"); err != nil || h != sv.name {
+		t.Fatalf("takeover lock of fa held by %q (%v), want %s", h, err, sv.name)
 	}
 
 	// The queue keeps its order: 1003, ready again, takes w1, then w2.
@@ -343,7 +355,7 @@ func TestFailoverKilledControllerCallsInEveryStage(t *testing.T) {
 	}
 	waitUntil(t, "w2 bridged", func() bool { return len(w2.Transcript().BridgedWith) > 0 })
 	if fa2.connected.Load() {
-		t.Fatal("returning fa connected while fb still serves its calls")
+		t.Fatal("returning fa connected while the survivor still serves its calls")
 	}
 	aw.waitAgent(t, "1003", acd.WrapUp)
 	// the agents end their wrap-ups (the records wait for them)
@@ -360,8 +372,8 @@ func TestFailoverKilledControllerCallsInEveryStage(t *testing.T) {
 	}
 	for _, c := range inFlight {
 		r := recs[c.ChannelID()]
-		if !r.Adopted || r.Instance != "fb" {
-			t.Errorf("call %s: adopted %v by %q, want adopted by fb", c.ChannelID(), r.Adopted, r.Instance)
+		if !r.Adopted || r.Instance != sv.name {
+			t.Errorf("call %s: adopted %v by %q, want adopted by %s", c.ChannelID(), r.Adopted, r.Instance, sv.name)
 		}
 	}
 	if r := recs[bridged.ChannelID()]; r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1001" || r.EndedBy != "caller" {
@@ -402,21 +414,28 @@ func TestFailoverKilledControllerCallsInEveryStage(t *testing.T) {
 			t.Errorf("call %s: silent %v after the kill (bound %v)", c.ChannelID(), s, bound)
 		}
 	}
+	for name, c := range map[string]*arisim.Call{"bridged": bridged, "ringing": ringing, "w1": w1, "w2": w2, "prompt": prompt, "gather": gather} {
+		t.Logf("%s: longest silence after the kill %v (sim; bound %v)", name, silenceAfter(c.Transcript(), killedAt), bound)
+	}
 	if s := silenceAfter(gather.Transcript(), killedAt); s == 0 {
 		t.Error("the gathering caller had no silence at all: the measure is broken")
 	}
 
-	// fb releases fa's application; fa (back) connects and takes new calls.
-	waitUntil(t, "returning fa connected", func() bool { return fa2.connected.Load() && fa2.own() != nil && fa2.own().Connected() })
-	if ad.ActiveCalls() != 0 || len(fb.mgr.Adopting()) != 0 {
-		t.Errorf("fb still adopting %v with %d calls", fb.mgr.Adopting(), ad.ActiveCalls())
+	// The survivor releases fa's application; fa (back) connects and takes
+	// new calls.
+	waitUntil(t, "returning fa connected and resynced", func() bool {
+		return fa2.connected.Load() && fa2.own() != nil && fa2.own().Connected() && fa2.own().Resynced()
+	})
+	if ad.ActiveCalls() != 0 || len(sv.mgr.Adopting()) != 0 {
+		t.Errorf("%s still adopting %v with %d calls", sv.name, sv.mgr.Adopting(), ad.ActiveCalls())
 	}
 	fresh := place(arisim.Caller{Number: aniDES, Script: steps(menu("menu-main", "0"), []arisim.Step{arisim.WaitPromptEnd("transfer-agent"), arisim.HangUp()})})
 	r := aw.waitRecord(t, fresh.ChannelID())
 	if r.Instance != "fa" || r.Adopted {
 		t.Errorf("new call after the return: handled by %q adopted %v, want fa's own", r.Instance, r.Adopted)
 	}
-	if fb.mgr.Takeovers() != 1 || fa2.mgr.Takeovers() != 0 {
-		t.Errorf("takeovers: fb %d, fa %d; want exactly one, by fb", fb.mgr.Takeovers(), fa2.mgr.Takeovers())
+	if sv.mgr.Takeovers() != 1 || other.mgr.Takeovers() != 0 || fa2.mgr.Takeovers() != 0 {
+		t.Errorf("takeovers: %s %d, %s %d, fa %d; want exactly one, by %s",
+			sv.name, sv.mgr.Takeovers(), other.name, other.mgr.Takeovers(), fa2.mgr.Takeovers(), sv.name)
 	}
 }
