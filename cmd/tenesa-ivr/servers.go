@@ -9,6 +9,7 @@ import (
 
 	"github.com/tenesa-ivr/tenesa-ivr/ari"
 	"github.com/tenesa-ivr/tenesa-ivr/configs"
+	"github.com/tenesa-ivr/tenesa-ivr/metrics"
 	"github.com/tenesa-ivr/tenesa-ivr/router/acd"
 )
 
@@ -25,8 +26,13 @@ type box struct {
 // newBoxes builds a controller per configured Asterisk from base (the
 // options every box shares); a.ctl and a.ariOpts are the first box's.
 func (a *controllerApp) newBoxes(base ari.Options) error {
-	for _, s := range a.cfg.ARIServers() {
+	servers := a.cfg.ARIServers()
+	all := &boxesUp{up: make([]bool, len(servers))}
+	for i, s := range servers {
 		o := base
+		if m, ok := base.Observer.(*metrics.Metrics); ok && len(servers) > 1 {
+			o.Observer = boxObserver{Metrics: m, all: all, i: i}
+		}
 		o.URL, o.Username, o.Password, o.Server = s.URL, s.Username, s.Password, s.Name
 		o.WebsocketURL = websocketURL(configs.ARI{URL: s.URL, WebsocketURL: s.WebsocketURL})
 		ctl, err := ari.NewController(o)
@@ -144,4 +150,32 @@ func redactURL(raw string) string {
 		return "<unparseable url>"
 	}
 	return u.Redacted()
+}
+
+// boxObserver is a box's metrics hooks: everything counts as with one box
+// (summed over the boxes), except that the connection gauge is 1 only
+// while every box is connected (as readiness).
+type boxObserver struct {
+	*metrics.Metrics
+	all *boxesUp
+	i   int
+}
+
+func (o boxObserver) Connected(up bool) { o.all.set(o.i, up, o.Metrics.Connected) }
+
+// boxesUp is which boxes' events WebSockets are up.
+type boxesUp struct {
+	mu sync.Mutex
+	up []bool
+}
+
+func (b *boxesUp) set(i int, up bool, report func(bool)) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.up[i] = up
+	all := true
+	for _, u := range b.up {
+		all = all && u
+	}
+	report(all)
 }

@@ -86,6 +86,9 @@ func TestServeTwoBoxesEachCallOnItsBox(t *testing.T) {
 		}
 	}()
 	waitCond(t, "both boxes connected", func() bool { return a.notReady() == "" })
+	if v := gauge(t, a, "tenesa_ari_connected"); v != 1 {
+		t.Errorf("tenesa_ari_connected %v with both boxes up", v)
+	}
 	var calls []*arisim.Call
 	for _, sim := range []*arisim.Server{simA, simB} {
 		c, err := sim.PlaceCall(arisim.Caller{Number: "0215550001", Script: []arisim.Step{arisim.Wait(time.Hour)}})
@@ -94,7 +97,11 @@ func TestServeTwoBoxesEachCallOnItsBox(t *testing.T) {
 		}
 		calls = append(calls, c)
 	}
-	waitCond(t, "two active calls", func() bool { return a.activeCalls() == 2 })
+	waitCond(t, "two active calls handled", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return a.activeCalls() == 2 && len(servers) == 2
+	})
 	mu.Lock()
 	for i, want := range []string{"a", "b"} {
 		id := calls[i].ChannelID()
@@ -120,9 +127,28 @@ func TestServeNotReadyWhileOneBoxIsDown(t *testing.T) {
 	if why := a.notReady(); why != "ARI not connected: server b" {
 		t.Errorf("readiness: %q, want box b named", why)
 	}
+	if v := gauge(t, a, "tenesa_ari_connected"); v != 0 {
+		t.Errorf("tenesa_ari_connected %v with box b down, want 0 (1 only with every box)", v)
+	}
 	c, err := simA.PlaceCall(arisim.Caller{Number: "0215550001", Script: []arisim.Step{arisim.Wait(time.Hour)}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitCond(t, "box a's call handled", func() bool { return a.activeCalls() == 1 && c.ChannelID() != "" })
+}
+
+// gauge reads an unlabelled gauge of the app's registry.
+func gauge(t *testing.T, a *controllerApp, name string) float64 {
+	t.Helper()
+	mfs, err := a.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.GetMetric()) == 1 {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no gauge %s", name)
+	return 0
 }
