@@ -95,10 +95,13 @@ type ARI struct {
 
 // Failover configures the takeover of a dead controller's application.
 type Failover struct {
+	// Enabled turns the lease and the takeover on (needs ari.broadcast).
 	Enabled bool `mapstructure:"enabled"`
 	// LeaseTTL: a controller that has not renewed its lease for this long
-	// is dead; RenewEvery: how often it renews (at most a third of the TTL).
-	LeaseTTL   time.Duration `mapstructure:"lease_ttl"`
+	// is dead.
+	LeaseTTL time.Duration `mapstructure:"lease_ttl"`
+	// RenewEvery is how often the lease is renewed (at most a third of
+	// lease_ttl).
 	RenewEvery time.Duration `mapstructure:"renew_every"`
 }
 
