@@ -65,7 +65,8 @@ Every key can be set as TENESA_<SECTION>_<KEY>; the usual ones:
 HTTP on metrics.listen (default 127.0.0.1:9464):
   /metrics   Prometheus metrics (metrics.path)
   /healthz   200 while the process runs
-  /readyz    200 while connected to ARI and not draining, else 503
+  /readyz    200 while connected to ARI (with ari.servers: to every box) and
+             not draining, else 503
 
 Signals:
   SIGHUP    reload menus, routing rules, segment rules and prompts from the config
