@@ -91,11 +91,7 @@ func newTwoBoxes(t *testing.T, trunks map[string]string) *twoBoxes {
 		t.Fatal(err)
 	}
 	// presence: box b follows the endpoints of its own agents
-	var agents []acd.Agent
-	for _, a := range aw.svc.Settings().Agents {
-		agents = append(agents, a)
-	}
-	agents = append(agents, acd.Agent{ID: "1003", Endpoint: ag1003, Box: "b"})
+	agents := append(slices.Clone(aw.svc.Settings().Agents), acd.Agent{ID: "1003", Endpoint: ag1003, Box: "b"})
 	ctlB.WatchEndpoints(acd.PresenceEndpoints(agents, "b", false), func(ep string, online bool) {
 		if err := aw.svc.EndpointState(context.Background(), ep, online); err != nil {
 			t.Errorf("presence of %s: %v", ep, err)
