@@ -2,6 +2,7 @@ package configs
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -137,12 +138,14 @@ func (c *Config) validateServers(v *validator) {
 	}
 }
 
+// serverNames lists the servers' names, sorted, each once.
 func serverNames(ss []ARIServer) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = s.Name
 	}
-	return out
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // CheckAgentTrunk validates an agent_trunk template: a channel endpoint
