@@ -154,10 +154,16 @@ func (tb *twoBoxes) login(t *testing.T, id string) {
 	}
 }
 
-// hangUpAndRecord hangs the caller up and returns its one handling record
-// (the world fails the test on a second one).
+// hangUpAndRecord hangs the caller up once the acd has the agent's answer
+// (the flow reports it right after bridging: a hang-up in between is an
+// abandon) and returns its one handling record (the world fails the test
+// on a second one).
 func (tb *twoBoxes) hangUpAndRecord(t *testing.T, call *arisim.Call) *router.Record {
 	t.Helper()
+	waitUntil(t, "the acd has the answer of "+call.ChannelID(), func() bool {
+		h, err := tb.svc.Handling(context.Background(), call.ChannelID())
+		return err == nil && !h.AnsweredAt.IsZero()
+	})
 	call.HangUp()
 	return tb.waitRecord(t, call.ChannelID())
 }
