@@ -103,6 +103,10 @@ type Options struct {
 	// sent to the application directly (Stasis()) are not refused.
 	MaxCalls int
 
+	// Server names the Asterisk this controller serves when a process
+	// serves several (ari.servers): it is in CallInfo.Server and the logs.
+	Server string
+
 	// Adopter: this controller took over the application of a dead peer
 	// (ari/failover). It adopts the channels left in the application,
 	// never claims broadcast calls for it, and RunAdopted ends once the
@@ -212,7 +216,11 @@ func NewController(opts Options) (*Controller, error) {
 	if obs == nil {
 		obs = NopObserver{}
 	}
-	log := opts.Logger.With().Str("component", "ari").Str("app", opts.Application).Logger()
+	lc := opts.Logger.With().Str("component", "ari").Str("app", opts.Application)
+	if opts.Server != "" {
+		lc = lc.Str("server", opts.Server)
+	}
+	log := lc.Logger()
 	routeLibraryLogs(log)
 
 	client := native.New(&native.Options{

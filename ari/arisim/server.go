@@ -46,6 +46,10 @@ type Options struct {
 	BroadcastTimeout time.Duration
 	// Hooks are called as requests arrive and events go out (measurements).
 	Hooks Hooks
+	// SystemName is asterisk.conf's systemname: channel ids become
+	// <systemname>-<epoch>.<seq>, unique across boxes (several Asterisks
+	// share one queue state keyed by channel id).
+	SystemName string
 }
 
 // Server is one simulated Asterisk. All methods are goroutine-safe.
