@@ -207,16 +207,24 @@ func (cl *call) stopAndWait(ph *cyari.PlaybackHandle) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cl.c.opts.RequestTimeout)
 	defer cancel()
-	err := cl.c.do(ctx, "stop_playback", ph.Stop)
-	if errors.Is(err, ErrNotFound) {
-		return
-	}
-	if err != nil {
-		cl.log.Warn().Err(err).Msg("stop playback failed")
+	// The PlaybackFinished is awaited while the request is out: a stop
+	// acts at once, and an Asterisk slow to answer it must not keep the
+	// caller in silence until the request's timeout (see playOne).
+	reqDone := make(chan error, 1)
+	if !cl.c.goRequest(func() { reqDone <- cl.c.do(ctx, "stop_playback", ph.Stop) }) {
 		return
 	}
 	for {
 		select {
+		case err := <-reqDone:
+			reqDone = nil
+			if errors.Is(err, ErrNotFound) {
+				return
+			}
+			if err != nil {
+				cl.log.Warn().Err(err).Msg("stop playback failed")
+				return
+			}
 		case <-ctx.Done():
 			cl.log.Warn().Str("playback_id", ph.ID()).Msg("no PlaybackFinished after stopping the playback")
 			return

@@ -616,10 +616,12 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			ended(acd.PartyCaller)
 			return wt.end(router.OutcomeAgentAnswered, ""), true, true
 		case <-l.Gone():
-			ended(acd.PartyAgent)
+			// The caller is alone in the bridge: hang up first, then
+			// report (the acd's Redis may be slow, e.g. in a failover).
 			if err := wt.call.Hangup(wt.ctx, "normal"); err != nil && !wt.gone(err) {
 				wt.log.Warn().Err(err).Msg("caller hang-up after the agent's failed")
 			}
+			ended(acd.PartyAgent)
 			return wt.end(router.OutcomeAgentAnswered, ""), true, true
 		case n := <-wt.w.Notices():
 			if n.Kind != acd.NoticeMoved {
