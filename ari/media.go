@@ -78,8 +78,16 @@ func (cl *call) playOne(ctx context.Context, media string, interrupt bool) (Play
 	unregister := cl.registerPlayback(id)
 	defer unregister()
 
-	if err := cl.chanOp(ctx, "play", ph.Exec); err != nil {
-		return PlayFailed, err
+	// The playback's events are followed while its request is out: an
+	// Asterisk slow to answer may already play the prompt, even have
+	// finished it, and the caller must not wait for the answer in silence.
+	// The helper only sends the request (chanOp is safe from any
+	// goroutine); everything else stays in the call's goroutine. A request
+	// answered late (ErrTimeout) after its PlaybackStarted is taken as
+	// done: the events show it was.
+	reqDone := make(chan error, 1)
+	if !cl.c.goRequest(func() { reqDone <- cl.chanOp(ctx, "play", ph.Exec) }) {
+		return PlayFailed, &RequestError{Op: "play", Class: ErrShutdown, Err: ErrShutdown}
 	}
 	started := false
 	watchdog := time.NewTimer(playbackWatchdog)
@@ -89,6 +97,16 @@ func (cl *call) playOne(ctx context.Context, media string, interrupt bool) (Play
 	var bound <-chan time.Time
 	for {
 		select {
+		case err := <-reqDone:
+			reqDone = nil
+			if err == nil {
+				continue
+			}
+			if started && errors.Is(err, ErrTimeout) && ctx.Err() == nil && cl.ctx.Err() == nil {
+				cl.log.Warn().Err(err).Str("playback_id", id).Msg("play: answer late, the playback started: following it")
+				continue
+			}
+			return PlayFailed, err
 		case <-ctx.Done():
 			cl.stopAndWait(ph)
 			return PlayFailed, &RequestError{Op: "play", Class: classOf(ctx), Err: context.Cause(ctx)}
@@ -122,14 +140,20 @@ func (cl *call) playOne(ctx context.Context, media string, interrupt bool) (Play
 			cl.stopAndWait(ph)
 			return PlayFinished, nil
 		case <-cl.pokeCh:
+			// Not while the request is out: the playback may not exist yet.
+			if reqDone != nil {
+				continue
+			}
 			if done, st := cl.playbackGone(ctx, ph); done {
 				return st, nil
 			}
 		case <-watchdog.C:
-			if !started {
+			if !started && reqDone == nil {
 				if done, st := cl.playbackGone(ctx, ph); done {
 					return st, nil
 				}
+			}
+			if !started {
 				watchdog.Reset(playbackWatchdog)
 			}
 		}
@@ -183,16 +207,24 @@ func (cl *call) stopAndWait(ph *cyari.PlaybackHandle) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), cl.c.opts.RequestTimeout)
 	defer cancel()
-	err := cl.c.do(ctx, "stop_playback", ph.Stop)
-	if errors.Is(err, ErrNotFound) {
-		return
-	}
-	if err != nil {
-		cl.log.Warn().Err(err).Msg("stop playback failed")
+	// The PlaybackFinished is awaited while the request is out: a stop
+	// acts at once, and an Asterisk slow to answer it must not keep the
+	// caller in silence until the request's timeout (see playOne).
+	reqDone := make(chan error, 1)
+	if !cl.c.goRequest(func() { reqDone <- cl.c.do(ctx, "stop_playback", ph.Stop) }) {
 		return
 	}
 	for {
 		select {
+		case err := <-reqDone:
+			reqDone = nil
+			if errors.Is(err, ErrNotFound) {
+				return
+			}
+			if err != nil {
+				cl.log.Warn().Err(err).Msg("stop playback failed")
+				return
+			}
 		case <-ctx.Done():
 			cl.log.Warn().Str("playback_id", ph.ID()).Msg("no PlaybackFinished after stopping the playback")
 			return

@@ -123,6 +123,24 @@ func (c *Controller) doWith(ctx, callCtx context.Context, op string, fn func() e
 	}
 }
 
+// goRequest runs fn, which sends requests (do), in a goroutine that Run
+// waits for like a request's helper (reqWG); false (fn not run) once the
+// controller is closed, as do would refuse.
+func (c *Controller) goRequest(fn func()) bool {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return false
+	}
+	c.reqWG.Add(1) // under mu, before Run's final reqWG.Wait
+	c.mu.Unlock()
+	go func() {
+		defer c.reqWG.Done()
+		fn()
+	}()
+	return true
+}
+
 // classOf maps an ended context to an error class.
 func classOf(ctx context.Context) error {
 	cause := context.Cause(ctx)

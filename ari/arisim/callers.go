@@ -92,7 +92,12 @@ type CallReport struct {
 	// its STASISSTATUS once the broadcast is over ("SUCCESS", "TIMEOUT",
 	// "FAILED"). Both "" for a call that was not broadcast.
 	ClaimedBy, Broadcast string
-	// MusicOnHold: music on hold is on now (POST .../moh and not yet DELETE);
+	// MusicOnHold: music on hold is on now (POST .../moh, and neither
+	// DELETE nor a playback on the channel since). As in Asterisk, joining
+	// a bridge does not stop it (POST /bridges/{id}/addChannel imparts the
+	// channel without ast_moh_stop: res/stasis/control.c
+	// control_swap_channel_in_bridge), and a channel with music on hold
+	// hears the music, not the bridge, until the music is stopped;
 	// MOHStarts: when each start came (sim time).
 	MusicOnHold bool
 	MOHStarts   []time.Time
@@ -464,8 +469,17 @@ func (s *Server) pressDigits(c *Call, digits string, i int) {
 
 // heardStart/heardEnd record media played to a call's Stasis channel,
 // directly or through its bridge, and wake a waiting script step.
+//
+// A playback on the channel itself ends its music on hold, as in Asterisk
+// (main/file.c openstream_internal deactivates the channel's generator,
+// and res_musiconhold's is one; nothing restarts it when the prompt
+// ends): the music must be started again after the prompt. A playback on
+// the bridge does not touch the channel's generator.
 func (s *Server) heardStart(p *playback, uri string) {
 	for _, c := range callsOf(p) {
+		if p.ch != nil {
+			c.rep.MusicOnHold = false
+		}
 		c.playing = append(c.playing, uri)
 		c.rep.Heard = append(c.rep.Heard, Heard{Media: uri, Start: s.now()})
 		c.noteMedia()

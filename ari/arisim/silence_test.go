@@ -75,3 +75,30 @@ func TestWaitSilenceRestartsAtTheCallersKeys(t *testing.T) {
 		t.Errorf("wait silence from %v, before the silence began %v", r.WaitSilenceFrom, r.SilenceFrom)
 	}
 }
+
+// TestChannelPlaybackEndsMusicOnHold: as in Asterisk (a file stream
+// deactivates the channel's generator, and nothing restarts the music
+// after the prompt), a prompt played on a channel with music on hold
+// replaces the music: once the prompt ended the caller is in silence
+// until it hangs up, and the music is off.
+func TestChannelPlaybackEndsMusicOnHold(t *testing.T) {
+	const menu = 2 * time.Second
+	s := newTestServer(t, Options{TimeScale: 0.1, PromptDurations: map[string]time.Duration{"sound:tenesa/menu": menu}})
+	dialEvents(t, s, "app=tenesa-ivr")
+	waitActive(t, s, "tenesa-ivr")
+	c := answeredCall(t, s, Wait(10*time.Second), HangUp())
+	rest(t, s, "POST", "/channels/"+c.ChannelID()+"/moh", nil)
+	if !c.Transcript().MusicOnHold {
+		t.Fatal("music on hold not on after POST .../moh")
+	}
+	rest(t, s, "POST", "/channels/"+c.ChannelID()+"/play/p1", url.Values{"media": {"sound:tenesa/menu"}})
+	select {
+	case <-c.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("caller never hung up")
+	}
+	r := c.Transcript()
+	if r.MusicOnHold || r.MaxSilence < 3*time.Second {
+		t.Fatalf("music on hold %v, longest silence %v: want the music ended by the prompt and silence after it", r.MusicOnHold, r.MaxSilence)
+	}
+}

@@ -216,6 +216,14 @@ func (wt *waiting) startMOH() bool {
 		if wt.gone(err) {
 			return false
 		}
+		if errors.Is(err, ari.ErrTimeout) {
+			// A late answer, not a refusal: the music most likely plays.
+			// Taken as on, so that it is stopped (harmless if it was not
+			// on) rather than started twice.
+			wt.log.Warn().Err(err).Msg("music on hold: no answer in time, taken as started")
+			wt.moh = true
+			return true
+		}
 		wt.log.Warn().Err(err).Msg("music on hold failed")
 		return true
 	}
@@ -303,13 +311,17 @@ func (wt *waiting) announce() bool {
 
 // playInterruptible plays prompts between music on hold; a notice stops
 // the playback and is kept in wt.pending. false: the caller left.
+//
+// The music is not stopped first: in Asterisk a playback on the channel
+// replaces its music on hold when the prompt starts (the file stream
+// deactivates the channel's generator), so the caller never waits for a
+// slow stop or play request in silence. Nothing restarts the music after
+// the prompt: it is started again here, also when the play request failed
+// (a late answer may hide a prompt that did play).
 func (wt *waiting) playInterruptible(prompts ...string) bool {
 	media := make([]string, 0, len(prompts))
 	for _, p := range prompts {
 		media = append(media, wt.plan.Media(wt.lang, p))
-	}
-	if !wt.stopMOH() {
-		return false
 	}
 	pctx, cancel := context.WithCancel(wt.ctx)
 	got := make(chan acd.Notice, 1)
@@ -335,6 +347,7 @@ func (wt *waiting) playInterruptible(prompts ...string) bool {
 	if err != nil && wt.gone(err) {
 		return false
 	}
+	wt.moh = false // the prompt ended the music (see above)
 	return wt.startMOH()
 }
 
@@ -533,11 +546,13 @@ func (wt *waiting) hangupAll(r *ringing) {
 // caller talked to the agent (res is final when done); otherwise the
 // bridge did not happen and the agent is reported as not answering (music
 // on hold back on for the next agent).
+//
+// The music stays on until the caller is in the bridge: Asterisk keeps a
+// channel's music on hold when ARI adds it to a bridge (the caller hears
+// the music, the agent already hears the caller), so a slow or failed
+// bridge request never leaves the caller in silence; it is stopped once
+// the bridge is up.
 func (wt *waiting) connect(r *ringing, agent string, l ari.Leg) (res HandoffResult, done, talked bool) {
-	if !wt.stopMOH() {
-		wt.hangupAll(r)
-		return wt.left(), true, false
-	}
 	b, err := wt.call.Bridge(wt.ctx, l)
 	if err != nil && !wt.gone(err) && !legGone(l) {
 		// 404/409: the bridge's trouble (not the caller's): try a new one.
@@ -558,6 +573,10 @@ func (wt *waiting) connect(r *ringing, agent string, l ari.Leg) (res HandoffResu
 			return wt.left(), true, false
 		}
 		return HandoffResult{}, false, false
+	}
+	if !wt.stopMOH() {
+		wt.hangupAll(r)
+		return wt.left(), true, false
 	}
 	ctx, cancel := wt.bg()
 	err = wt.h.acd.Answered(ctx, wt.call.ID(), agent)
@@ -608,10 +627,12 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			ended(acd.PartyCaller)
 			return wt.end(router.OutcomeAgentAnswered, ""), true, true
 		case <-l.Gone():
-			ended(acd.PartyAgent)
+			// The caller is alone in the bridge: hang up first, then
+			// report (the acd's Redis may be slow, e.g. in a failover).
 			if err := wt.call.Hangup(wt.ctx, "normal"); err != nil && !wt.gone(err) {
 				wt.log.Warn().Err(err).Msg("caller hang-up after the agent's failed")
 			}
+			ended(acd.PartyAgent)
 			return wt.end(router.OutcomeAgentAnswered, ""), true, true
 		case n := <-wt.w.Notices():
 			if n.Kind != acd.NoticeMoved {
@@ -619,6 +640,10 @@ func (wt *waiting) talk(agent string, l ari.Leg, b ari.Bridge) (HandoffResult, b
 			}
 			// The agent escalated: the acd put it in wrap-up; its leg goes.
 			wt.log.Info().Str("agent_id", agent).Msg("agent escalated the call: caller back on hold for the team leader")
+			// Music first, while still bridged (the caller hears it, not
+			// the agent): the leg's hang-up and the bridge's removal may
+			// be slow, the caller must not wait for them in silence.
+			_ = wt.startMOH() // a caller gone meanwhile is seen in moved
 			ctx, cancel := wt.bg()
 			defer cancel()
 			if err := l.Hangup(ctx); err != nil {

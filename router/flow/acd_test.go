@@ -331,8 +331,10 @@ func TestACDAgentEscalatesToTeamLeader(t *testing.T) {
 		t.Error("team leader never rang")
 	}
 	tr := call.Transcript()
-	if len(tr.MOHStarts) != 2 {
-		t.Errorf("music on hold started %d times, want twice (queue, then back on hold for the leader)", len(tr.MOHStarts))
+	// queue; back on hold while the agent's leg and the bridge go; again
+	// after the escalation prompt (a prompt ends the music, as in Asterisk).
+	if len(tr.MOHStarts) != 3 {
+		t.Errorf("music on hold started %d times, want 3 (queue, escalation, after its prompt)", len(tr.MOHStarts))
 	}
 }
 
@@ -370,10 +372,11 @@ func TestACDBridge404IsNotCallerGone(t *testing.T) {
 	}
 }
 
-// TestACDBridgeFailureRestartsMusicForTheNextAgent: the bridge with the
+// TestACDBridgeFailureKeepsMusicForTheNextAgent: the bridge with the
 // first agent fails for good; that agent's leg is hung up, music on hold
-// comes back while the next agent rings, and the next agent gets the call.
-func TestACDBridgeFailureRestartsMusicForTheNextAgent(t *testing.T) {
+// never stops (it is stopped only once a bridge is up) while the next
+// agent rings, and the next agent gets the call.
+func TestACDBridgeFailureKeepsMusicForTheNextAgent(t *testing.T) {
 	aw := newACDWorld(t, acdOpts{login: []string{"1001", "1002"},
 		agents: []arisim.Agent{{Endpoint: ag1002, AnswerAfter: 10 * time.Second}}})
 	restore := aw.sim.FailRequests(func(method, path string) bool {
@@ -387,9 +390,11 @@ func TestACDBridgeFailureRestartsMusicForTheNextAgent(t *testing.T) {
 	if leg := lastLeg(t, aw.sim, ag1001); leg.HungUpBy != "controller" {
 		t.Errorf("1001's leg hung up by %q", leg.HungUpBy)
 	}
-	second := lastLeg(t, aw.sim, ag1002)
-	if len(tr.MOHStarts) != 2 || !tr.MOHStarts[1].Before(second.AnsweredAt) {
-		t.Errorf("music on hold starts %v, 1002 answered %v: want it back on while 1002 rang", tr.MOHStarts, second.AnsweredAt)
+	if len(tr.MOHStarts) != 1 {
+		t.Fatalf("music on hold starts %v: want it started once and never stopped before 1002's bridge", tr.MOHStarts)
+	}
+	if d, from := longestSilenceSince(tr, tr.MOHStarts[0]); d > 0 {
+		t.Errorf("caller in silence %v from %v once queued: want none", d, from)
 	}
 }
 
@@ -761,5 +766,94 @@ func TestACDShutdownTakesWaitingCallerOutOfTheQueue(t *testing.T) {
 	}
 	if h, err := aw.svc.Handling(context.Background(), call.ChannelID()); err != nil || !h.Abandoned {
 		t.Errorf("acd handling %+v, %v: want out of the queue", h, err)
+	}
+}
+
+// longestSilenceSince is the caller's longest silence (arisim sim time)
+// that began at or after from, and when it began.
+func longestSilenceSince(tr arisim.CallReport, from time.Time) (time.Duration, time.Time) {
+	var d time.Duration
+	var at time.Time
+	for _, s := range tr.Silences {
+		if !s.From.Before(from) && s.To.Sub(s.From) > d {
+			d, at = s.To.Sub(s.From), s.From
+		}
+	}
+	return d, at
+}
+
+// TestACDSlowARIAnswersNeverLeaveTheCallerInSilence: while the caller
+// waits in the queue, every music-on-hold and play request on its channel
+// acts at once but is answered 3 s late, past the controller's 2 s
+// request timeout (arisim DelayResponses: an Asterisk whose replies are
+// slow); then an agent answers, and the first bridge creation is answered
+// late too. The caller hears the position announcements, then the agent,
+// and never more than 2 s (sim) of silence once queued: music on hold is
+// not stopped before the next media is in place, and a timed-out request
+// is not taken as one that did nothing.
+//
+// At a quarter of real speed a 2 s (sim) silence is 0.5 s of real time,
+// far more than a loaded machine needs between two requests; a request
+// waited for until its timeout is 2 s real, 8 s sim.
+func TestACDSlowARIAnswersNeverLeaveTheCallerInSilence(t *testing.T) {
+	const scale = 0.25
+	aw := newACDWorld(t, acdOpts{timeScale: scale,
+		agents: []arisim.Agent{{Endpoint: ag1001, AnswerAfter: time.Second, HangupAfter: 40 * time.Second}},
+		tweak: func(cfg *configs.Config) {
+			q := cfg.Routing.Queues["enterprise-care"]
+			q.AnnounceEvery = 500 * time.Millisecond
+			cfg.Routing.Queues["enterprise-care"] = q
+		}})
+	// The caller stays until the agent hangs up (the bound is far away).
+	call := aw.place(t, toAgent(arisim.WaitPromptEnd("transfer-agent"), arisim.Wait(time.Hour), hangUp))
+	waitUntil(t, "caller on hold", func() bool { return len(call.Transcript().MOHStarts) > 0 })
+
+	var mu sync.Mutex // match runs under the simulator's lock; the test reads the counts
+	var lateMedia, lateBridges int
+	ch := "/ari/channels/" + call.ChannelID() + "/"
+	restore := aw.sim.DelayResponses(func(method, path string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case strings.HasPrefix(path, ch+"moh") || strings.HasPrefix(path, ch+"play"):
+			lateMedia++
+			return true
+		case method == http.MethodPost && strings.HasPrefix(path, "/ari/bridges/") &&
+			!strings.Contains(strings.TrimPrefix(path, "/ari/bridges/"), "/") && lateBridges == 0:
+			lateBridges++
+			return true
+		}
+		return false
+	}, 3*time.Second)
+	defer restore()
+
+	waitUntilWithin(t, "two announcements with late answers", time.Minute, func() bool {
+		n := 0
+		for _, h := range call.Transcript().Heard {
+			if strings.Contains(h.Media, "queue-position") {
+				n++
+			}
+		}
+		return n >= 2
+	})
+	if err := aw.svc.Login(context.Background(), "1001"); err != nil {
+		t.Fatal(err)
+	}
+	r := aw.waitRecordWithin(t, call.ChannelID(), time.Minute)
+	if r.Outcome != router.OutcomeAgentAnswered || r.AgentID != "1001" {
+		t.Fatalf("record: outcome %s agent %q (%s)", r.Outcome, r.AgentID, r.FailReason)
+	}
+	mu.Lock()
+	media, bridges := lateMedia, lateBridges
+	mu.Unlock()
+	if media < 2 || bridges != 1 {
+		t.Fatalf("late answers: %d media, %d bridge creations: want the announcements' and the bridge's answers late", media, bridges)
+	}
+	tr := call.Transcript()
+	if len(tr.BridgedWith) == 0 {
+		t.Fatal("caller never bridged with the agent")
+	}
+	if d, from := longestSilenceSince(tr, tr.MOHStarts[0]); d > 2*time.Second {
+		t.Errorf("caller in silence %v (sim) from %v once queued, want at most 2s; heard %+v", d, from, tr.Heard)
 	}
 }

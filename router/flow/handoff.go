@@ -97,9 +97,9 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 		case <-leg.Answered():
 		}
 		answeredAt := now()
-		if err := call.StopMOH(ctx); err != nil && !gone(err) {
-			log.Warn().Err(err).Msg("stop music on hold failed")
-		}
+		// The music stays on until the caller is in the bridge (Asterisk
+		// keeps a channel's music on hold when ARI adds it to a bridge):
+		// a slow bridge request must not leave the caller in silence.
 		if _, err := call.Bridge(ctx, leg); err != nil {
 			// Asterisk answers 400/422 when either side left between the
 			// agent's answer and the bridge; its events tell which.
@@ -112,6 +112,9 @@ func (d DirectHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan,
 			}
 			log.Error().Err(err).Msg("bridge failed")
 			return end(router.OutcomeFailed, "bridge failed: "+err.Error())
+		}
+		if err := call.StopMOH(ctx); err != nil && !gone(err) {
+			log.Warn().Err(err).Msg("stop music on hold failed")
 		}
 		res.AgentID, res.AgentAnsweredAt = p.Handoff.Endpoint, answeredAt
 		res.Wait = res.AgentAnsweredAt.Sub(res.EnqueuedAt)
