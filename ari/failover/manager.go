@@ -432,6 +432,19 @@ func (m *Manager) renewTakeovers(ctx context.Context) error {
 			return err
 		}
 		if n == 0 {
+			// The lock is gone: it expired while Redis was away (or on
+			// the promoted replica of a failover). Take it again if the
+			// peer is still dead and nobody else took it; give the
+			// application up otherwise (the peer is back, or another
+			// survivor serves it now).
+			won, err := m.tryTakeover(ctx, p)
+			if err != nil {
+				return err
+			}
+			if won {
+				m.log.Warn().Str("peer", p).Msg("takeover lock had expired (Redis away or failed over): taken again, still serving the application")
+				continue
+			}
 			m.log.Error().Str("peer", p).Msg("takeover lock lost: giving the application up")
 			cancel(errLockLost)
 		}

@@ -386,3 +386,38 @@ func TestRedisMasterFailoverTakesNoLiveControllerOver(t *testing.T) {
 	noTakeover(t, a, ra.m, rb.m)
 	close(a.release)
 }
+
+// A survivor serving a dead controller's application keeps it through a
+// Redis outage longer than lease_ttl: its takeover lock expired meanwhile,
+// and it takes the lock again (the peer is still dead) instead of dropping
+// the adopted callers.
+func TestAdopterKeepsTheDeadPeersApplicationThroughARedisOutage(t *testing.T) {
+	prefix := redistest.Prefix(t)
+	proxy := redistest.StartProxy(t, redistest.Addr())
+	t.Cleanup(proxy.Close)
+	a := newAdoptions()
+	dead := startWith(t, redistest.Client(t, proxy.Addr()), prefix, "a", a)
+	rb := startWith(t, redistest.Client(t, proxy.Addr()), prefix, "b", a)
+	dead.stop()
+	waitFor(t, a, "a taken over by b", func() bool { return len(a.of("a")) == 1 })
+	from := rb.m.UnhealthyTicks()
+	proxy.SetMode(redistest.Refuse)
+	n := int64(ttl/renew) + 2
+	redistest.WaitFor(t, "b fails to reach Redis for longer than lease_ttl", time.Minute, func() bool {
+		return rb.m.UnhealthyTicks()-from >= n
+	})
+	proxy.SetMode(redistest.Pass)
+	redistest.WaitFor(t, "b finds its own lease expired", time.Minute, func() bool { return rb.m.Lapses() >= 1 })
+	waitLooks(t, "several healthy rounds after the outage", 6, rb.m)
+	if got := rb.m.Adopting(); len(got) != 1 || got[0] != "a" {
+		t.Fatalf("b adopts %v after the outage, want still [a]", got)
+	}
+	if got := a.of("a"); len(got) != 1 {
+		t.Fatalf("adoptions of a: %v, want the one of before the outage", got)
+	}
+	ctx := context.Background()
+	if h, err := rb.m.HeldBy(ctx, "a"); err != nil || h != "b" {
+		t.Fatalf("takeover lock of a after the outage: %q, %v; want b", h, err)
+	}
+	close(a.release)
+}
