@@ -55,6 +55,7 @@ func (c *Controller) startCall(info CallInfo) { c.startAdopted(info, "", nil) }
 // bridged (bridgeID) with agent legs (legIDs) whose controller is gone: the
 // new goroutine takes them over so its cleanup ends them with the caller.
 func (c *Controller) startAdopted(info CallInfo, bridgeID string, legIDs []string) {
+	info.Server = c.opts.Server
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cl := &call{
 		c:      c,

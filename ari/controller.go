@@ -103,6 +103,10 @@ type Options struct {
 	// sent to the application directly (Stasis()) are not refused.
 	MaxCalls int
 
+	// Server names the Asterisk this controller serves when a process
+	// serves several (ari.servers): it is in CallInfo.Server and the logs.
+	Server string
+
 	// Adopter: this controller took over the application of a dead peer
 	// (ari/failover). It adopts the channels left in the application,
 	// never claims broadcast calls for it, and RunAdopted ends once the
@@ -153,7 +157,12 @@ type Controller struct {
 	playbacks  map[string]*call
 	tombstones map[string]time.Time
 	claims     map[string]bool // claims sent or won whose StasisStart has not come
-	restHTTP   *http.Client    // requests the library cannot make (POST /events/claim)
+	// startedHere: channels whose StasisStart came on the current
+	// connection before its resync finished (nil after it): never adopted.
+	startedHere map[string]bool
+	barriers    map[string]chan struct{} // event barriers in flight (resync)
+	barrierSeq  uint64
+	restHTTP    *http.Client // requests the library cannot make (POST /events/claim)
 }
 
 // NewController validates opts and builds the REST side of the native client.
@@ -207,7 +216,11 @@ func NewController(opts Options) (*Controller, error) {
 	if obs == nil {
 		obs = NopObserver{}
 	}
-	log := opts.Logger.With().Str("component", "ari").Str("app", opts.Application).Logger()
+	lc := opts.Logger.With().Str("component", "ari").Str("app", opts.Application)
+	if opts.Server != "" {
+		lc = lc.Str("server", opts.Server)
+	}
+	log := lc.Logger()
 	routeLibraryLogs(log)
 
 	client := native.New(&native.Options{
@@ -243,6 +256,7 @@ func NewController(opts Options) (*Controller, error) {
 		playbacks:  make(map[string]*call),
 		tombstones: make(map[string]time.Time),
 		claims:     make(map[string]bool),
+		barriers:   make(map[string]chan struct{}),
 		restHTTP:   &http.Client{Transport: rest, Timeout: opts.RequestTimeout + requestGrace},
 		presence:   newPresence(),
 		idleCh:     make(chan struct{}, 1),

@@ -58,8 +58,14 @@ func (c *Controller) connectLoop(ctx context.Context) {
 		everConnected = true
 
 		connCtx, cancelConn := context.WithCancel(ctx)
+		// Channels that enter Stasis from now on get a StasisStart on this
+		// socket: the resync must not adopt them (see resyncOnce).
+		seen := map[string]bool{}
+		c.mu.Lock()
+		c.startedHere = seen
+		c.mu.Unlock()
 		// Asterisk replays nothing after a reconnect: rebuild from REST.
-		c.goTracked(func() { c.resync(connCtx); c.syncPresence(connCtx) })
+		c.goTracked(func() { c.resync(connCtx, seen); c.syncPresence(connCtx) })
 		if c.opts.PingInterval > 0 {
 			c.goTracked(func() { c.keepAlive(connCtx, conn, cancelConn) })
 		}
@@ -285,6 +291,13 @@ func (c *Controller) route(e cyari.Event) {
 		c.onReplaced()
 	case *cyari.EndpointStateChange:
 		c.onEndpointState(ev)
+	case *cyari.ChannelUserevent:
+		c.mu.Lock()
+		if ch := c.barriers[ev.Eventname]; ch != nil {
+			delete(c.barriers, ev.Eventname)
+			close(ch)
+		}
+		c.mu.Unlock()
 	}
 }
 
@@ -367,6 +380,9 @@ func (c *Controller) onStasisStart(ev *cyari.StasisStart) {
 	id := ev.Channel.ID
 	c.mu.Lock()
 	delete(c.claims, id) // a claim we won: the call counts from now on
+	if c.startedHere != nil {
+		c.startedHere[id] = true
+	}
 	if l := c.legs[id]; l != nil {
 		c.mu.Unlock()
 		l.answer()

@@ -59,6 +59,10 @@ type CallInfo struct {
 	Args         []string // all Stasis arguments
 	State        string   // channel state at StasisStart (Ring, Up, ...)
 	Started      time.Time
+	// Server is the name of the Asterisk the call is on (Options.Server;
+	// "" with one Asterisk). The call stays there: its agent legs are
+	// originated on the same box.
+	Server string
 	// Adopted is true when the call was picked up after a (re)connect,
 	// not from a StasisStart event.
 	Adopted bool

@@ -3,7 +3,12 @@ package ari
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"reflect"
 	"strings"
+	"time"
 
 	cyari "github.com/CyCoreSystems/ari/v5"
 )
@@ -22,10 +27,21 @@ import (
 //     ringing one is listed too (an originated channel is subscribed to the
 //     app from its creation) and is left ringing.
 //
+// A channel listed but whose StasisStart comes on this connection is a new
+// call, not one to adopt: see eventBarrier. seen holds the channels whose
+// StasisStart this connection delivered.
+//
 // It retries with backoff until it succeeds or the connection ends.
-func (c *Controller) resync(ctx context.Context) {
+func (c *Controller) resync(ctx context.Context, seen map[string]bool) {
+	defer func() {
+		c.mu.Lock()
+		if c.startedHere != nil && sameMap(c.startedHere, seen) {
+			c.startedHere = nil // only the resync needs it: keep it bounded
+		}
+		c.mu.Unlock()
+	}()
 	for attempt := 0; ; attempt++ {
-		err := c.resyncOnce(ctx)
+		err := c.resyncOnce(ctx, seen)
 		if err == nil || ctx.Err() != nil {
 			return
 		}
@@ -36,7 +52,12 @@ func (c *Controller) resync(ctx context.Context) {
 	}
 }
 
-func (c *Controller) resyncOnce(ctx context.Context) error {
+// sameMap reports whether a and b are the same map (not equal contents).
+func sameMap(a, b map[string]bool) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
+}
+
+func (c *Controller) resyncOnce(ctx context.Context, seen map[string]bool) error {
 	c.mu.Lock()
 	before := c.seq
 	c.mu.Unlock()
@@ -52,6 +73,18 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	// A channel that entered Stasis after we subscribed is listed too, but
+	// its StasisStart may still be on the wire. Wait until every event sent
+	// before the listing was handled; then a listed channel without a
+	// StasisStart on this connection really was left in the application.
+	if err := c.eventBarrier(ctx); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		// Adopting without the barrier reopens the race for a StasisStart
+		// still on the wire; not adopting would leave callers in silence.
+		c.log.Warn().Err(err).Msg("resync: event barrier failed, adopting without it")
 	}
 	inApp := make(map[string]bool, len(ids))
 	for _, id := range ids {
@@ -75,6 +108,9 @@ func (c *Controller) resyncOnce(ctx context.Context) error {
 			continue
 		}
 		if _, ended := c.tombstones[id]; ended {
+			continue
+		}
+		if seen[id] { // a new call (or leg) of this connection, not one left over
 			continue
 		}
 		switch {
@@ -171,4 +207,64 @@ func (c *Controller) bridgeMembers(ctx context.Context, bridgeIDs []string) map[
 		}
 	}
 	return out
+}
+
+// eventBarrier returns once every event Asterisk sent to our socket before
+// the call was handled by the reader. It sends POST /events/user/{name} to
+// our own application and waits for that ChannelUserevent: Asterisk writes
+// it to the socket through the app's one message handler, behind any event
+// written before, and our reader handles events in order in one goroutine
+// (route registers a StasisStart's call before it reads the next event).
+//
+// Why that suffices: Asterisk sends a channel's StasisStart from
+// stasis_app_exec when the channel enters the app, so a channel listed by
+// GET /applications that entered after we subscribed had its StasisStart
+// written before the listing was built, hence before our user event. One
+// that entered before we subscribed never gets a StasisStart on this
+// socket: it is the one to adopt.
+func (c *Controller) eventBarrier(ctx context.Context) error {
+	c.mu.Lock()
+	c.barrierSeq++
+	name := fmt.Sprintf("tenesa-resync-barrier-%d", c.barrierSeq)
+	done := make(chan struct{})
+	c.barriers[name] = done
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.barriers, name)
+		c.mu.Unlock()
+	}()
+	err := c.do(ctx, "event_barrier", func() error { return c.postUserEvent(name) })
+	if err != nil {
+		return fmt.Errorf("resync event barrier: %w", err)
+	}
+	t := time.NewTimer(c.opts.RequestTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return fmt.Errorf("resync event barrier: user event %q not received within %s", name, c.opts.RequestTimeout)
+	}
+}
+
+// postUserEvent is POST /events/user/{name}?application= with no source.
+func (c *Controller) postUserEvent(name string) error {
+	q := url.Values{"application": {c.opts.Application}}
+	req, err := http.NewRequest(http.MethodPost, strings.TrimRight(c.opts.URL, "/")+"/events/user/"+url.PathEscape(name)+"?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(c.opts.Username, c.opts.Password)
+	resp, err := c.restHTTP.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	return &statusError{code: resp.StatusCode, msg: resp.Status}
 }

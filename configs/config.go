@@ -88,6 +88,9 @@ type ARI struct {
 	// controller that died (its lease in Redis expired) and adopts its
 	// calls (ari/failover).
 	Failover Failover `mapstructure:"failover"`
+	// Servers: several Asterisks served by this controller (ari_servers.go).
+	// Empty: the one Asterisk of url, websocket_url, username, password.
+	Servers []ARIServer `mapstructure:"servers"`
 }
 
 // Failover configures the takeover of a dead controller's application.
@@ -451,6 +454,11 @@ type Agent struct {
 	// Endpoint is the Asterisk endpoint rung for the agent (PJSIP/agent1001,
 	// Local/1001@agent-sim).
 	Endpoint string `mapstructure:"endpoint"`
+	// Box is the ari.servers name of the Asterisk the endpoint is
+	// registered on; empty: registered on every box (or one Asterisk). A
+	// call on another box reaches the agent only through that box's
+	// agent_trunk.
+	Box string `mapstructure:"box"`
 	// Skills the agent has: segment:DES, tier:platinum, product:indihome,
 	// lang:en, ... or a queue's own skills.
 	Skills []string `mapstructure:"skills"`

@@ -156,6 +156,7 @@ func load(path string, prompts PromptIDs, lookupEnv func(string) (string, bool))
 	}
 	cfg.normalize()
 	cfg.agentTokensFromEnv(lookupEnv)
+	cfg.serverPasswordsFromEnv(lookupEnv)
 	cfg.Source = source
 	for _, p := range cfg.Validate(source, prompts) {
 		// A value already reported as wrong is not reported again, nor are

@@ -212,8 +212,11 @@ func (w *refWalker) walkStruct(t reflect.Type, def reflect.Value, prefix, goPref
 			w.keys = append(w.keys, k)
 			w.walkStruct(f.Type.Elem(), reflect.Value{}, entryKey(key, f.Type), k.Field+"[].", true)
 		default:
-			if key == "agents[].token" { // the one list item the environment reaches
+			switch key { // the list items the environment reaches
+			case "agents[].token":
 				k.Env = EnvPrefix + "_AGENT_<ID>_TOKEN"
+			case "ari.servers[].password":
+				k.Env = EnvPrefix + "_ARI_SERVER_<NAME>_PASSWORD"
 			}
 			w.keys = append(w.keys, k)
 		}

@@ -57,6 +57,7 @@ func (c *Config) Validate(file string, prompts PromptIDs) Problems {
 		v.check(f.RenewEvery >= 50*time.Millisecond && 3*f.RenewEvery <= f.LeaseTTL, "ari.failover.renew_every",
 			fmt.Sprintf("%s must be at least 50ms and at most a third of ari.failover.lease_ttl %s (a lease must survive two missed renewals)", f.RenewEvery, f.LeaseTTL))
 	}
+	c.validateServers(&v)
 	if c.ARI.Broadcast {
 		v.check(c.Instance == "" || !strings.ContainsAny(c.Instance, ", /?&"), "instance",
 			fmt.Sprintf("%q cannot be part of the Stasis application name %q (ari.broadcast)", c.Instance, c.ApplicationName()))

@@ -232,6 +232,9 @@ func checkComposeConfig(t *testing.T, s *composeSetup) []string {
 		if !cfg.ARI.Broadcast {
 			out = append(out, name+": ari.broadcast is off: two controllers would fight over application "+app)
 		}
+		if cfg.ARI.Broadcast && !cfg.ARI.Failover.Enabled {
+			out = append(out, name+": ari.failover is off: the calls of a controller that dies would be left to nobody")
+		}
 		if other, dup := apps[app]; dup {
 			out = append(out, name+": application "+app+" is also "+other+"'s")
 		}
@@ -552,7 +555,12 @@ func TestComposeChecksFindEachMismatch(t *testing.T) {
 			setEnv("controller-b", "TENESA_ARI_URL", "asterisk:8088")},
 		{"both controllers the same instance", "config loads", "application tenesa-ivr-a is also",
 			setEnv("controller-b", "TENESA_INSTANCE", "a")},
-		{"broadcast off", "config loads", "ari.broadcast is off", setEnv("controller-a", "TENESA_ARI_BROADCAST", "false")},
+		{"broadcast off", "config loads", "ari.broadcast is off", func(s *composeSetup) {
+			// failover needs broadcast: off too, so the config still loads
+			setEnv("controller-a", "TENESA_ARI_BROADCAST", "false")(s)
+			setEnv("controller-a", "TENESA_ARI_FAILOVER_ENABLED", "false")(s)
+		}},
+		{"failover off", "config loads", "ari.failover is off", setEnv("controller-b", "TENESA_ARI_FAILOVER_ENABLED", "false")},
 		{"an application the dialplan does not offer calls to", "config loads", "does not match the dialplan",
 			setEnv("controller-a", "TENESA_ARI_APPLICATION", "ivr")},
 		{"a master name the sentinels do not monitor", "config loads", "the sentinels monitor",

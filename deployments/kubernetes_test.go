@@ -347,6 +347,9 @@ func checkK8sConfig(t *testing.T, s *k8sSetup) []string {
 		if !cfg.ARI.Broadcast {
 			out = append(out, "ari.broadcast is off: the replicas would fight over application "+cfg.ApplicationName())
 		}
+		if cfg.ARI.Broadcast && !cfg.ARI.Failover.Enabled {
+			out = append(out, "ari.failover is off: the calls of a pod that dies would be left to nobody")
+		}
 		if cfg.Instance != pod {
 			out = append(out, fmt.Sprintf("pod %s runs as instance %q, not its pod name (downward API metadata.name)", pod, cfg.Instance))
 		}
@@ -649,7 +652,12 @@ func TestKubernetesChecksFindEachMismatch(t *testing.T) {
 			func(t *testing.T, s *k8sSetup) {
 				*env(t, s, "TENESA_INSTANCE") = envVar{Name: "TENESA_INSTANCE", Value: "ctl"}
 			}},
-		{"broadcast off", "config loads", "ari.broadcast is off", addEnv("TENESA_ARI_BROADCAST", "false")},
+		{"broadcast off", "config loads", "ari.broadcast is off", func(t *testing.T, s *k8sSetup) {
+			// failover needs broadcast: off too, so the config still loads
+			addEnv("TENESA_ARI_BROADCAST", "false")(t, s)
+			addEnv("TENESA_ARI_FAILOVER_ENABLED", "false")(t, s)
+		}},
+		{"failover off", "config loads", "ari.failover is off", addEnv("TENESA_ARI_FAILOVER_ENABLED", "false")},
 		{"an application the dialplan does not offer calls to", "config loads", "does not match the dialplan",
 			addEnv("TENESA_ARI_APPLICATION", "ivr")},
 		{"metrics on loopback", "ports", "is not reachable", editConfig("0.0.0.0:9464", "127.0.0.1:9464")},

@@ -54,8 +54,11 @@ const (
 type Record struct {
 	CallID   string `json:"call_id"`
 	Instance string `json:"instance"`
-	Line     string `json:"line"`
-	Adopted  bool   `json:"adopted,omitempty"` // picked up again after a reconnect
+	// Server is the Asterisk the call was on (ari.servers[].name; empty
+	// with one Asterisk).
+	Server  string `json:"server,omitempty"`
+	Line    string `json:"line"`
+	Adopted bool   `json:"adopted,omitempty"` // picked up again after a reconnect
 	// HandoverUnadopted: handed over on shutdown while with an agent, and no
 	// controller adopted the call in time; ended_at and talk_seconds stop
 	// at the hand-over.

@@ -111,13 +111,18 @@ func TestAgentBehaviours(t *testing.T) {
 
 func TestCreateThenDial(t *testing.T) {
 	tests := []struct {
-		name     string
-		agent    Agent
-		timeout  string
+		name    string
+		agent   Agent
+		timeout string
+		// scale: the second dial must meet the first still dialling (409),
+		// so the dial must outlast a loaded machine's scheduling delays:
+		// about 1 s of wall time each.
+		scale    float64
 		wantEvts string
 	}{
 		{
 			name:  "answering agent",
+			scale: 0.05,
 			agent: Agent{Endpoint: "Local/3001@agent-sim", HangupAfter: 20 * time.Second},
 			wantEvts: "ChannelVarset:STASISSTATUS=,StasisStart,Dial:,ChannelStateChange:Up,Dial:ANSWER," +
 				"ChannelHangupRequest:16,StasisEnd,ChannelVarset:STASISSTATUS=SUCCESS,ChannelDestroyed:16",
@@ -126,12 +131,13 @@ func TestCreateThenDial(t *testing.T) {
 			name:     "dial timeout",
 			agent:    Agent{Endpoint: "PJSIP/agent3002", NeverAnswer: true},
 			timeout:  "2",
+			scale:    0.5,
 			wantEvts: "ChannelVarset:STASISSTATUS=,StasisStart,ChannelStateChange:Ringing,Dial:,Dial:RINGING,StasisEnd,ChannelVarset:STASISSTATUS=SUCCESS,ChannelDestroyed:19",
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newTestServer(t, Options{TimeScale: 0.01})
+			s := newTestServer(t, Options{TimeScale: tc.scale})
 			s.AddAgent(tc.agent)
 			ws := dialEvents(t, s, "app=tenesa-ivr")
 			waitActive(t, s, "tenesa-ivr")

@@ -1,9 +1,11 @@
 package arisim
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -113,6 +115,10 @@ func (s *Server) FailRequests(match func(method, path string) bool, status int, 
 
 func (s *Server) withStall(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.waitGates(r) {
+			return
+		}
+		s.releaseHolds(r.Method, r.URL.Path)
 		var d time.Duration
 		s.lock()
 		for f := range s.failures {
@@ -200,4 +206,154 @@ func (s *Server) Now() time.Time {
 	s.lock()
 	defer s.unlock()
 	return s.now()
+}
+
+// hold keeps an app's events back (HoldEvents).
+type hold struct {
+	app       string
+	releaseOn func(method, path string) bool
+	events    []obj
+}
+
+// HoldEvents keeps every event for app back, in order, as if it were still
+// on the wire between Asterisk and the controller: nothing after it can
+// overtake it. They are sent when a REST request matching releaseOn arrives
+// (before that request is handled, so its own events follow them), or when
+// release is called, whichever comes first. releaseOn may be nil.
+func (s *Server) HoldEvents(app string, releaseOn func(method, path string) bool) (release func()) {
+	h := &hold{app: app, releaseOn: releaseOn}
+	s.lock()
+	s.holds[h] = struct{}{}
+	s.unlock()
+	return func() {
+		s.lock()
+		s.releaseHoldLocked(h)
+		s.unlock()
+	}
+}
+
+// held queues e on a hold of app. Called with the lock held.
+func (s *Server) held(app string, e obj) bool {
+	for h := range s.holds {
+		if h.app == app {
+			h.events = append(h.events, e)
+			return true
+		}
+	}
+	return false
+}
+
+// releaseHoldLocked sends what h kept to the app's current socket.
+func (s *Server) releaseHoldLocked(h *hold) {
+	if _, ok := s.holds[h]; !ok {
+		return
+	}
+	delete(s.holds, h)
+	a := s.apps[h.app]
+	for _, e := range h.events {
+		if a != nil && a.current != nil {
+			s.enqueue(a.current, e)
+		}
+	}
+}
+
+// releaseHolds releases the holds a request matches.
+func (s *Server) releaseHolds(method, path string) {
+	s.lock()
+	defer s.unlock()
+	for h := range s.holds {
+		if h.releaseOn != nil && h.releaseOn(method, path) {
+			s.releaseHoldLocked(h)
+		}
+	}
+}
+
+// handleUserEvent is POST /events/user/{eventName}?application=app: a
+// ChannelUserevent (no source) to that app's socket, behind every event
+// sent to it before (Asterisk writes both through the app's one handler).
+func (s *Server) handleUserEvent(w http.ResponseWriter, r *http.Request) {
+	p, _ := readParams(r)
+	appName := p.str("application")
+	if appName == "" {
+		writeMsg(w, http.StatusBadRequest, "application parameter is required")
+		return
+	}
+	s.lock()
+	defer s.unlock()
+	if s.apps[appName] == nil {
+		writeMsg(w, http.StatusNotFound, "Application not found")
+		return
+	}
+	s.emitTo([]string{appName}, "ChannelUserevent", nil, obj{{"eventname", r.PathValue("eventName")}, {"userevent", obj{}}})
+	writeNoContent(w)
+}
+
+type gate struct {
+	match   func(method, path string) bool
+	entered chan struct{}
+	open    chan struct{}
+}
+
+// GateRequests makes matching REST requests wait until open is called;
+// entered receives once a matching request waits (buffered, 1).
+func (s *Server) GateRequests(match func(method, path string) bool) (entered <-chan struct{}, open func()) {
+	g := &gate{match: match, entered: make(chan struct{}, 1), open: make(chan struct{})}
+	s.lock()
+	s.gates[g] = struct{}{}
+	s.unlock()
+	var once sync.Once
+	return g.entered, func() {
+		once.Do(func() {
+			s.lock()
+			delete(s.gates, g)
+			s.unlock()
+			close(g.open)
+		})
+	}
+}
+
+// waitGates blocks a request while a gate matches it. false: give up.
+func (s *Server) waitGates(r *http.Request) bool {
+	s.lock()
+	var gs []*gate
+	for g := range s.gates {
+		if g.match(r.Method, r.URL.Path) {
+			gs = append(gs, g)
+		}
+	}
+	s.unlock()
+	for _, g := range gs {
+		select {
+		case g.entered <- struct{}{}:
+		default:
+		}
+		select {
+		case <-g.open:
+		case <-s.done:
+			return false
+		case <-r.Context().Done():
+			return false
+		}
+	}
+	return true
+}
+
+// HeldEvents lists the types of the events HoldEvents keeps for app.
+func (s *Server) HeldEvents(app string) []string {
+	s.lock()
+	defer s.unlock()
+	var out []string
+	for h := range s.holds {
+		if h.app != app {
+			continue
+		}
+		for _, e := range h.events {
+			for _, f := range e {
+				if f.k == "type" {
+					out = append(out, fmt.Sprint(f.v))
+				}
+			}
+		}
+	}
+	return out
 }

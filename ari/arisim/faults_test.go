@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,78 @@ func TestFaultInjection(t *testing.T) {
 			if got := strings.Join(eventTypes(ws2.all()), ","); got != "ChannelHangupRequest,StasisEnd" {
 				t.Errorf("events after reconnect %s (nothing replayed, no DTMF)", got)
 			}
+		}},
+		{"HoldEvents keeps events in order until the user event request, which follows them", func(t *testing.T, s *Server) {
+			ws := dialEvents(t, s, "app=tenesa-ivr")
+			waitActive(t, s, "tenesa-ivr")
+			release := s.HoldEvents("tenesa-ivr", func(method, path string) bool {
+				return method == "POST" && strings.HasPrefix(path, "/ari/events/user/")
+			})
+			defer release()
+			s.InjectRawEvent("tenesa-ivr", []byte(`{"type":"Direct"}`)) // raw: not held
+			if _, err := s.PlaceCall(Caller{Number: "5550100"}); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.HeldEvents("tenesa-ivr"); !slices.Contains(got, "StasisStart") {
+				t.Fatalf("held %v, want the StasisStart", got)
+			}
+			if !ws.waitFor(5*time.Second, func(m [][]byte) bool { return len(m) == 1 }) || ws.count() != 1 {
+				t.Fatalf("got %d messages, want only the raw one while held", ws.count())
+			}
+			st, b := rest(t, s, "POST", "/events/user/barrier-1", url.Values{"application": {"tenesa-ivr"}})
+			if st != http.StatusNoContent {
+				t.Fatalf("user event: %d %s", st, b)
+			}
+			ws.waitEvent(t, "ChannelUserevent", nil)
+			types := eventTypes(ws.all())
+			start, user := slices.Index(types, "StasisStart"), slices.Index(types, "ChannelUserevent")
+			if start < 0 || user < start {
+				t.Fatalf("events %v: want the held StasisStart before the user event", types)
+			}
+			if len(s.HeldEvents("tenesa-ivr")) != 0 {
+				t.Errorf("still held after release: %v", s.HeldEvents("tenesa-ivr"))
+			}
+			var ev struct{ Eventname string }
+			_ = json.Unmarshal(ws.all()[user], &ev)
+			if ev.Eventname != "barrier-1" {
+				t.Errorf("eventname %q, want barrier-1", ev.Eventname)
+			}
+			if st, _ := rest(t, s, "POST", "/events/user/x", nil); st != http.StatusBadRequest {
+				t.Errorf("user event without application: %d, want 400", st)
+			}
+			if st, _ := rest(t, s, "POST", "/events/user/x", url.Values{"application": {"nobody"}}); st != http.StatusNotFound {
+				t.Errorf("user event for an unknown app: %d, want 404", st)
+			}
+		}},
+		{"GateRequests holds matching requests until opened", func(t *testing.T, s *Server) {
+			entered, open := s.GateRequests(func(method, path string) bool {
+				return method == "GET" && path == "/ari/channels"
+			})
+			done := make(chan int, 1)
+			go func() { st, _ := rest(t, s, "GET", "/channels", nil); done <- st }()
+			select {
+			case <-entered:
+			case <-time.After(5 * time.Second):
+				t.Fatal("request never reached the gate")
+			}
+			if st, _ := rest(t, s, "GET", "/asterisk/ping", nil); st != 200 {
+				t.Errorf("an unmatched request: %d", st)
+			}
+			select {
+			case st := <-done:
+				t.Fatalf("gated request answered (%d) before the gate opened", st)
+			default:
+			}
+			open()
+			select {
+			case st := <-done:
+				if st != 200 {
+					t.Errorf("gated request: %d after opening", st)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("gated request not answered after opening")
+			}
+			open() // idempotent
 		}},
 		{"StallRequests delays matching requests only, restore undoes it", func(t *testing.T, s *Server) {
 			const d = 300 * time.Millisecond

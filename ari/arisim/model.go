@@ -77,6 +77,9 @@ func (c *channel) json() channelJSON {
 
 func (s *Server) uniqueID() string {
 	s.uniq++
+	if s.opts.SystemName != "" { // asterisk.conf systemname: <name>-<epoch>.<seq>
+		return fmt.Sprintf("%s-%d.%d", s.opts.SystemName, s.epoch, s.uniq)
+	}
 	return fmt.Sprintf("%d.%d", s.epoch, s.uniq)
 }
 

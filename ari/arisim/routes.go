@@ -9,6 +9,7 @@ func (s *Server) routes() http.Handler {
 
 	h("GET /ari/events", s.handleEvents)
 	h("POST /ari/events/claim", s.handleClaim)
+	h("POST /ari/events/user/{eventName}", s.handleUserEvent)
 
 	h("GET /ari/asterisk/info", s.handleInfo)
 	h("GET /ari/asterisk/ping", s.handlePing)

@@ -46,6 +46,10 @@ type Options struct {
 	BroadcastTimeout time.Duration
 	// Hooks are called as requests arrive and events go out (measurements).
 	Hooks Hooks
+	// SystemName is asterisk.conf's systemname: channel ids become
+	// <systemname>-<epoch>.<seq>, unique across boxes (several Asterisks
+	// share one queue state keyed by channel id).
+	SystemName string
 }
 
 // Server is one simulated Asterisk. All methods are goroutine-safe.
@@ -94,7 +98,9 @@ type Server struct {
 	stalls   map[*stall]struct{}
 	failures map[*failure]struct{}
 	// late: DelayResponses (chaos.go)
-	late map[*stall]struct{}
+	late  map[*stall]struct{}
+	holds map[*hold]struct{} // HoldEvents
+	gates map[*gate]struct{} // GateRequests
 	// offline PJSIP resources (SetEndpointOnline) and the apps subscribed
 	// to each endpoint ("PJSIP/agent1001" → apps)
 	offline          map[string]bool
@@ -142,6 +148,8 @@ func New(opts Options) *Server {
 		stalls:           map[*stall]struct{}{},
 		failures:         map[*failure]struct{}{},
 		late:             map[*stall]struct{}{},
+		holds:            map[*hold]struct{}{},
+		gates:            map[*gate]struct{}{},
 		offline:          map[string]bool{},
 		endpointWatchers: map[string]map[string]bool{},
 	}

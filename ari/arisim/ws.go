@@ -181,6 +181,9 @@ func (s *Server) deliver(appName string, e obj) {
 		return
 	}
 	full := append(slices.Clip(e), kv{"asterisk_id", s.opts.EntityID}, kv{"application", appName})
+	if s.held(appName, full) {
+		return
+	}
 	s.enqueue(a.current, full)
 }
 

@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tenesa-ivr/tenesa-ivr/ari"
 	"github.com/tenesa-ivr/tenesa-ivr/ari/failover"
 )
 
@@ -34,13 +33,7 @@ func (a *controllerApp) startFailover(ctx context.Context) (*failoverRun, error)
 		Client: a.redis, KeyPrefix: a.cfg.Redis.KeyPrefix, Instance: a.cfg.Instance,
 		Application: a.cfg.ApplicationName(), LeaseTTL: f.LeaseTTL, RenewEvery: f.RenewEvery, Log: log,
 		Adopt: func(ctx context.Context, p failover.Peer) error {
-			o := a.ariOpts
-			o.Application, o.Adopter, o.MaxCalls, o.Rejoin = p.Application, true, 0, nil
-			c, err := ari.NewController(o)
-			if err != nil {
-				return err
-			}
-			return c.RunAdopted(ctx, a.flow.Handle)
+			return a.adoptOnBoxes(ctx, p.Application, a.flow.Handle) // servers.go: every Asterisk
 		},
 	})
 	if err != nil {

@@ -32,6 +32,7 @@ func (a *controllerApp) useACD(svc *acd.Service) *queueing {
 		return nil
 	}
 	q := &queueing{svc: svc, h: flow.NewACDHandoff(svc, a.log.With().Str("component", "router").Logger())}
+	q.h.Reach = a.reach() // several Asterisks: a call's agents are dialled from its box
 	if a.cfg.ARI.Failover.Enabled {
 		// a record waiting for its wrap-up survives this controller's
 		// death: a survivor's hand-over sweeper writes it
@@ -47,14 +48,21 @@ func (a *controllerApp) useACD(svc *acd.Service) *queueing {
 
 // watchEndpoints feeds the acd the state of every configured agent's
 // endpoint (ARI endpoint subscriptions): an offline endpoint's agent is
-// never offered a call.
+// never offered a call. With several Asterisks, each endpoint is watched
+// on one box: its agent's box, or the first for agents registered on
+// every box (acd.PresenceEndpoints).
 func watchEndpoints(a *controllerApp, svc *acd.Service) {
-	var eps []string
-	for _, ag := range svc.Settings().Agents {
-		eps = append(eps, ag.Endpoint)
+	for i, b := range a.boxes {
+		watchBoxEndpoints(a, b, acd.PresenceEndpoints(svc.Settings().Agents, b.name, i == 0), svc)
 	}
+}
+
+func watchBoxEndpoints(a *controllerApp, b *box, eps []string, svc *acd.Service) {
 	log := a.log.With().Str("component", "presence").Logger()
-	a.ctl.WatchEndpoints(eps, func(ep string, online bool) {
+	if b.name != "" {
+		log = log.With().Str("server", b.name).Logger()
+	}
+	b.ctl.WatchEndpoints(eps, func(ep string, online bool) {
 		log.Info().Str("endpoint", ep).Bool("online", online).Msg("agent endpoint state")
 		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ARI.RequestTimeout)
 		defer cancel()

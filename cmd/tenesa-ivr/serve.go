@@ -65,7 +65,8 @@ Every key can be set as TENESA_<SECTION>_<KEY>; the usual ones:
 HTTP on metrics.listen (default 127.0.0.1:9464):
   /metrics   Prometheus metrics (metrics.path)
   /healthz   200 while the process runs
-  /readyz    200 while connected to ARI and not draining, else 503
+  /readyz    200 while connected to ARI (with ari.servers: to every box) and
+             not draining, else 503
 
 Signals:
   SIGHUP    reload menus, routing rules, segment rules and prompts from the config
@@ -84,6 +85,7 @@ type controllerApp struct {
 	metrics  *metrics.Metrics
 	ctl      *ari.Controller
 	ariOpts  ari.Options  // the controller's; adopters of dead peers' applications start from them
+	boxes    []*box       // every Asterisk served (servers.go); ctl and ariOpts are the first's
 	fo       *failoverRun // nil without ari.failover
 	redis    redis.UniversalClient
 	resolver *segmentation.Resolver
@@ -111,10 +113,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	}
 	a := &controllerApp{cfg: cfg, prompts: prompts, log: log, reg: metrics.NewRegistry()}
 	a.metrics = metrics.New(a.reg, func() float64 {
-		if a.ctl == nil {
-			return 0
-		}
-		return float64(a.ctl.ActiveCalls())
+		return float64(a.activeCalls())
 	})
 	// A started prompt whose PlaybackFinished is lost is stopped after its
 	// rendered length plus a margin (ari.Options.PromptDurations).
@@ -123,11 +122,7 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 		return nil, err
 	}
 	a.metrics.Configure(metrics.FromConfig(cfg))
-	a.ariOpts = ari.Options{
-		URL:            cfg.ARI.URL,
-		WebsocketURL:   websocketURL(cfg.ARI),
-		Username:       cfg.ARI.Username,
-		Password:       cfg.ARI.Password,
+	base := ari.Options{
 		Application:    cfg.ApplicationName(),
 		MaxCalls:       cfg.ARI.MaxCalls,
 		RequestTimeout: cfg.ARI.RequestTimeout,
@@ -141,13 +136,11 @@ func newControllerApp(cfg *configs.Config, log zerolog.Logger) (*controllerApp, 
 	if cfg.ARI.Failover.Enabled {
 		// taken over while alive (lease lapsed): connect again once the
 		// survivor released the application
-		a.ariOpts.Rejoin = func(ctx context.Context) error { return a.fo.waitOwnApp(ctx) }
+		base.Rejoin = func(ctx context.Context) error { return a.fo.waitOwnApp(ctx) }
 	}
-	ctl, err := ari.NewController(a.ariOpts)
-	if err != nil {
+	if err := a.newBoxes(base); err != nil { // one controller per Asterisk (ari.servers)
 		return nil, err
 	}
-	a.ctl = ctl
 
 	p, err := plan.Compile(cfg, prompts)
 	if err != nil {
@@ -312,8 +305,8 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 			return
 		case sig := <-sigs:
 			draining.Store(true)
-			a.ctl.Drain()
-			log.Info().Str("signal", sig.String()).Int("active_calls", a.ctl.ActiveCalls()).
+			a.drain()
+			log.Info().Str("signal", sig.String()).Int("active_calls", a.activeCalls()).
 				Dur("grace", cfg.ARI.ShutdownGrace).Msg("draining: no new calls, waiting for calls in progress")
 		}
 		deadline := time.NewTimer(cfg.ARI.ShutdownGrace)
@@ -326,15 +319,15 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 			case <-runCtx.Done():
 				return
 			case sig := <-sigs:
-				log.Warn().Str("signal", sig.String()).Int("active_calls", a.ctl.ActiveCalls()).Msg("second signal: stopping now")
+				log.Warn().Str("signal", sig.String()).Int("active_calls", a.activeCalls()).Msg("second signal: stopping now")
 				stop()
 				return
 			case <-deadline.C:
-				log.Warn().Int("active_calls", a.ctl.ActiveCalls()).Msg("shutdown grace over: stopping")
+				log.Warn().Int("active_calls", a.activeCalls()).Msg("shutdown grace over: stopping")
 				stop()
 				return
 			case <-tick.C:
-				n := a.ctl.ActiveCalls()
+				n := a.activeCalls()
 				if n == 0 {
 					log.Info().Msg("all calls finished")
 					stop()
@@ -348,7 +341,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		}
 	}()
 
-	log.Info().Str("ari_url", cfg.ARI.URL).Str("application", cfg.ApplicationName()).Bool("broadcast", cfg.ARI.Broadcast).
+	log.Info().Strs("ari_servers", serverNames(cfg)).Str("application", cfg.ApplicationName()).Bool("broadcast", cfg.ARI.Broadcast).
 		Str("instance", cfg.Instance).Int("lines", len(cfg.Lines)).Msg("tenesa-ivr serving")
 	a.background(runCtx, configPath, func() (*configs.Config, error) { return configs.Load(configPath, a.prompts) })
 	// With failover, the lease is taken first and the application only
@@ -363,7 +356,7 @@ func serve(ctx context.Context, cfg *configs.Config, configPath string, log zero
 		log.Info().Msg("stopped while waiting for the own application")
 		return nil
 	}
-	err = a.ctl.Run(runCtx, a.flow.Handle)
+	err = a.runBoxes(runCtx, a.flow.Handle)
 	fo.stop() // adoptions end, the lease is given up: survivors take over at once
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -394,8 +387,8 @@ func (a *controllerApp) serveHTTP(ln net.Listener, path string, draining *atomic
 			http.Error(w, "draining", http.StatusServiceUnavailable)
 		case a.fo.waitingForApp():
 			http.Error(w, "waiting for a survivor to release this controller's application (ari.failover)", http.StatusServiceUnavailable)
-		case !a.ctl.Connected():
-			http.Error(w, "ARI not connected", http.StatusServiceUnavailable)
+		case a.notReady() != "":
+			http.Error(w, a.notReady(), http.StatusServiceUnavailable)
 		default:
 			fmt.Fprintln(w, "ready")
 		}

@@ -28,7 +28,7 @@ func (s *Service) UpsertAgent(ctx context.Context, a Agent) error {
 	queues := slices.Clone(a.Queues)
 	slices.Sort(queues)
 	r, err := s.run(ctx, upsertAgent, a.ID, a.Name, a.Endpoint, strings.Join(slices.Compact(skills), ","),
-		a.Team, string(a.Role), strings.Join(slices.Compact(queues), ","))
+		a.Team, string(a.Role), strings.Join(slices.Compact(queues), ","), a.Box)
 	if err != nil {
 		return err
 	}
@@ -195,7 +195,7 @@ func agentStatus(id string, h map[string]string) AgentStatus {
 	n := func(k string) int64 { v, _ := strconv.ParseInt(h[k], 10, 64); return v }
 	st := AgentStatus{
 		Agent: Agent{ID: id, Name: h["name"], Endpoint: h["endpoint"], Skills: splitSkills(h["skills"]),
-			Team: h["team"], Role: Role(h["role"]), Queues: splitSkills(h["queues"])},
+			Team: h["team"], Role: Role(h["role"]), Queues: splitSkills(h["queues"]), Box: h["box"]},
 		State: State(h["state"]), Since: fromMS(n("since")), Reason: h["reason"], CallID: h["call"],
 		WrapUpEnd: fromMS(n("wrap_end")), Offline: h["offline"] == "1", IdleSince: fromMS(n("idle")),
 		CallsTaken: int(n("calls")),

@@ -68,7 +68,7 @@ func (s *Service) Enqueue(ctx context.Context, e CallEntry) (*Waiter, error) {
 	w := s.register(e.CallID)
 	args := []any{e.CallID, queue, prio, score(prio, enq), strings.Join(skills, ","), s.instance,
 		ms(enq), q.RingTimeout.Milliseconds(), q.WrapUp.Milliseconds(), maxWaitAt, string(e.ScreenPop),
-		e.ServiceID, escJSON, e.Queue}
+		e.ServiceID, escJSON, e.Queue, e.Box}
 	r, err := s.run(ctx, enqueue, args...)
 	if err == nil && (str(r, 0) == "new" || str(r, 0) == "adopted") {
 		w.entry.Store(&args) // the call is in Redis: requeueLost may look for it from now on

@@ -64,7 +64,7 @@ func strs(r []any, i int) []string {
 }
 
 // offerFrom decodes a script's offer ({cid, owner, queue, ring ms, pop,
-// published, seq, id, name, endpoint, ...}); ok is false for {}.
+// published, seq, id, name, endpoint, box, ...}); ok is false for {}.
 // published: the script already sent the notice to the owner (another
 // controller); seq: the notice's number.
 func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, published bool, seq int64, ok bool) {
@@ -72,8 +72,8 @@ func offerFrom(r []any) (o Offer, owner string, pop json.RawMessage, published b
 		return Offer{}, "", nil, false, 0, false
 	}
 	o = Offer{CallID: str(r, 0), Queue: str(r, 2), RingTimeout: time.Duration(num(r, 3)) * time.Millisecond}
-	for i := 7; i+2 < len(r); i += 3 {
-		o.Agents = append(o.Agents, OfferedAgent{ID: str(r, i), Name: str(r, i+1), Endpoint: str(r, i+2)})
+	for i := 7; i+3 < len(r); i += 4 {
+		o.Agents = append(o.Agents, OfferedAgent{ID: str(r, i), Name: str(r, i+1), Endpoint: str(r, i+2), Box: str(r, i+3)})
 	}
 	if p := str(r, 4); p != "" {
 		pop = json.RawMessage(p)

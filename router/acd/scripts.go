@@ -53,6 +53,12 @@ local function hasall(have, need)
   for _, x in ipairs(split(need)) do if not set[x] then return false end end
   return true
 end
+-- reach: an agent homed on box ab ('' = reachable from every box) may be
+-- rung for a call that needs box cb ('' = any: one Asterisk, or the
+-- caller's box dials other boxes' agents through a trunk)
+local function reach(ab, cb)
+  return not cb or cb == '' or not ab or ab == '' or ab == cb
+end
 -- index keeps q:<queue>:avail, the agents of each queue that can take a call now
 local function index(id, on)
   for _, q in ipairs(split(redis.call('HGET', ak(id), 'queues'))) do
@@ -107,7 +113,7 @@ local function reserve(cid, q, agents)
   redis.call('ZADD', TIMERS, now + ring + GRACE, 'offer|'..cid)
 end
 -- offer_of: {cid, owner, queue, ring ms, screen-pop, published, seq, id1,
--- name1, endpoint1, ...}; seq is the offer's notice number (nseq). An
+-- name1, endpoint1, box1, ...}; seq is the offer's notice number (nseq). An
 -- offer for a call owned by another controller than the caller's (KEYS[2]
 -- is the caller's lease key) is published to that controller's notice
 -- channel here, in the reserving script (published "1"): no second round
@@ -119,9 +125,9 @@ local function offer_of(cid)
   local out = {cid, owner, c[2] or '', c[3] or '0', c[4] or '', '0', seq}
   local agents = {}
   for _, id in ipairs(split(c[5])) do
-    local a = redis.call('HMGET', ak(id), 'name', 'endpoint')
-    out[#out+1] = id; out[#out+1] = a[1] or ''; out[#out+1] = a[2] or ''
-    agents[#agents+1] = {id = id, name = a[1] or '', endpoint = a[2] or ''}
+    local a = redis.call('HMGET', ak(id), 'name', 'endpoint', 'box')
+    out[#out+1] = id; out[#out+1] = a[1] or ''; out[#out+1] = a[2] or ''; out[#out+1] = a[3] or ''
+    agents[#agents+1] = {id = id, name = a[1] or '', endpoint = a[2] or '', box = a[3] or ''}
   end
   if remote(owner) then
     redis.call('PUBLISH', B..'n:'..owner, cjson.encode({kind = 'offer', call_id = cid, seq = seq,
@@ -133,7 +139,7 @@ end
 -- take: the best waiting call (priority, then time waited) of the agent's
 -- queues that it has every skill for, reserved for it; its offer or {}.
 local function take(id)
-  local a = redis.call('HMGET', ak(id), 'state', 'offline', 'queues', 'skills')
+  local a = redis.call('HMGET', ak(id), 'state', 'offline', 'queues', 'skills', 'box')
   if a[1] ~= 'available' or a[2] == '1' then return {} end
   local best, bestScore, bestQ
   for _, q in ipairs(split(a[3])) do
@@ -141,10 +147,10 @@ local function take(id)
     for i = 1, #items, 2 do
       local cid, sc = items[i], tonumber(items[i+1])
       if bestScore and sc >= bestScore then break end
-      local c = redis.call('HMGET', ck(cid), 'skills', 'owner')
+      local c = redis.call('HMGET', ck(cid), 'skills', 'owner', 'box')
       if not alive(c[2]) then
         orphan(q, cid)
-      elseif hasall(a[4], c[1]) then
+      elseif hasall(a[4], c[1]) and reach(a[5], c[3]) then
         best, bestScore, bestQ = cid, sc, q
         break
       end
@@ -233,7 +239,8 @@ return {'ok', old, call, norec, take(id), wrapinfo}
 // take, if it is available. Reply: the offer or {}.
 var takeAgent = script(`return take(ARGV[3])`)
 
-// upsertAgent: ARGV[3..9] id, name, endpoint, skills, team, role, queues.
+// upsertAgent: ARGV[3..10] id, name, endpoint, skills, team, role, queues,
+// box (the Asterisk the endpoint is registered on; ” = every box).
 // Creates the agent logged out, or updates it keeping its state. Reply
 // {"ok", "created"|"updated"} or {"dup", other agent} when another agent
 // has the endpoint.
@@ -249,7 +256,8 @@ for _, q in ipairs(split(old[1])) do
   redis.call('SREM', qk(q, 'avail'), id)
 end
 if old[2] and old[2] ~= ep then redis.call('HDEL', B..'endpoints', old[2]) end
-redis.call('HSET', a, 'name', name, 'endpoint', ep, 'skills', skills, 'team', team, 'role', role, 'queues', queues)
+redis.call('HSET', a, 'name', name, 'endpoint', ep, 'skills', skills, 'team', team, 'role', role, 'queues', queues,
+  'box', ARGV[10] or '')
 if created then
   redis.call('HSET', a, 'state', 'logged_out', 'since', now, 'reason', '', 'call', '', 'offline', '0',
     'calls', 0, 'idle', 0, 'wrap_end', 0)
@@ -264,7 +272,8 @@ return {'ok', 'updated'}
 
 // enqueue: ARGV[3..16] call, queue, priority, score, skills, owner,
 // enqueued ms, ring ms, wrap ms, max-wait deadline ms (0: none), screen-pop,
-// service, escalations, first queue. A call still waiting, offered or
+// service, escalations, first queue, box (the Asterisk an agent must be
+// reachable from; ” = any). A call still waiting, offered or
 // orphaned (its owner died) is adopted: it keeps its place and queue, its
 // owner becomes this controller, agents reserved for it are released.
 // Reply {"new"|"adopted", queue, released agents, notice seq: the last
@@ -276,7 +285,7 @@ local c = ck(cid)
 local st = redis.call('HMGET', c, 'state', 'queue', 'agents', 'agent')
 if st[1] == 'connected' then return {'connected', st[2] or '', st[4] or ''} end
 if st[1] == 'waiting' or st[1] == 'offered' or st[1] == 'orphaned' then
-  redis.call('HSET', c, 'owner', ARGV[8])
+  redis.call('HSET', c, 'owner', ARGV[8], 'box', ARGV[17])
   redis.call('PERSIST', c)
   local released = {}
   if st[1] == 'offered' then
@@ -293,7 +302,7 @@ redis.call('DEL', c)
 redis.call('HSET', c, 'queue', q, 'prio', ARGV[5], 'score', ARGV[6], 'skills', ARGV[7], 'owner', ARGV[8],
   'state', 'waiting', 'enq', ARGV[9], 'ring', ARGV[10], 'wrap', ARGV[11], 'maxwait_at', ARGV[12],
   'pop', ARGV[13], 'service', ARGV[14], 'escal', ARGV[15], 'first', ARGV[16], 'agents', '', 'agent', '',
-  'qenq', ARGV[9])
+  'qenq', ARGV[9], 'box', ARGV[17])
 redis.call('ZADD', qk(q, 'waiting'), ARGV[6], cid)
 if tonumber(ARGV[12]) > 0 then redis.call('ZADD', TIMERS, ARGV[12], 'maxwait|'..cid) end
 local seq = 0
@@ -302,16 +311,16 @@ return {'new', q, {}, seq}
 `)
 
 // candidates: ARGV[3] call. The available, online agents of the call's
-// queue that have every skill it needs. Reply {"waiting", queue, last agent
+// queue that have every skill it needs and are reachable from its box. Reply {"waiting", queue, last agent
 // offered in the queue, id, idle-since ms, calls taken, ...} or {state}.
 var candidates = script(`
-local c = redis.call('HMGET', ck(ARGV[3]), 'state', 'queue', 'skills')
+local c = redis.call('HMGET', ck(ARGV[3]), 'state', 'queue', 'skills', 'box')
 if c[1] ~= 'waiting' then return {c[1] or 'gone'} end
 local q = c[2]
 local out = {'waiting', q, redis.call('GET', qk(q, 'rr')) or ''}
 for _, id in ipairs(redis.call('SMEMBERS', qk(q, 'avail'))) do
-  local a = redis.call('HMGET', ak(id), 'state', 'offline', 'skills', 'idle', 'calls')
-  if a[1] == 'available' and a[2] ~= '1' and hasall(a[3], c[3]) then
+  local a = redis.call('HMGET', ak(id), 'state', 'offline', 'skills', 'idle', 'calls', 'box')
+  if a[1] == 'available' and a[2] ~= '1' and hasall(a[3], c[3]) and reach(a[6], c[4]) then
     out[#out+1] = id; out[#out+1] = a[4] or '0'; out[#out+1] = a[5] or '0'
   end
 end
@@ -320,19 +329,20 @@ return out
 
 // offerCall: ARGV[3] call, ARGV[4] mode (first|all), ARGV[5..] agents in
 // the strategy's order. Reserves the first of them that is still
-// available, online, a member of the call's queue and has its skills (all
+// available, online, a member of the call's queue, reachable from its box
+// and has its skills (all
 // such with "all", ring_all), if the call is still waiting. Reply: the
 // offer or {}.
 var offerCall = script(`
 local cid, mode = ARGV[3], ARGV[4]
-local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'skills', 'owner')
+local c = redis.call('HMGET', ck(cid), 'state', 'queue', 'skills', 'owner', 'box')
 if c[1] ~= 'waiting' then return {} end
 if not alive(c[4]) then orphan(c[2], cid); return {} end
 local got = {}
 for i = 5, #ARGV do
   local id = ARGV[i]
-  local a = redis.call('HMGET', ak(id), 'state', 'offline', 'skills')
-  if a[1] == 'available' and a[2] ~= '1' and hasall(a[3], c[3])
+  local a = redis.call('HMGET', ak(id), 'state', 'offline', 'skills', 'box')
+  if a[1] == 'available' and a[2] ~= '1' and hasall(a[3], c[3]) and reach(a[4], c[5])
      and redis.call('SISMEMBER', qk(c[2], 'members'), id) == 1 then
     got[#got+1] = id
     if mode ~= 'all' then break end

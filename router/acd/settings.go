@@ -31,7 +31,8 @@ func FromConfig(cfg *configs.Config) (*Settings, error) {
 	}
 	for _, a := range cfg.Agents {
 		st.Agents = append(st.Agents, Agent{ID: a.ID, Name: a.Name, Endpoint: a.Endpoint,
-			Skills: slices.Clone(a.Skills), Team: a.Team, Role: Role(a.Role), Queues: slices.Clone(a.Queues)})
+			Skills: slices.Clone(a.Skills), Team: a.Team, Role: Role(a.Role), Queues: slices.Clone(a.Queues),
+			Box: a.Box})
 		if a.LoginAtStart {
 			st.LoginAtStart[a.ID] = true
 		}
@@ -89,6 +90,8 @@ func (a Agent) check(st *Settings) error {
 		return &ValidationError{Field: "name", Message: "must not be empty"}
 	case !validEndpoint(a.Endpoint):
 		return &ValidationError{Field: "endpoint", Message: fmt.Sprintf("%q is not a channel endpoint like PJSIP/agent1001", a.Endpoint)}
+	case a.Box != "" && !validID(a.Box):
+		return &ValidationError{Field: "box", Message: fmt.Sprintf("%q is not a server name (letters, digits, '.', '_' or '-')", a.Box)}
 	}
 	switch a.Role {
 	case RoleAgent, RoleTeamLeader, RoleSupervisor:

@@ -47,6 +47,9 @@ type Agent struct {
 	Team     string   `json:"team,omitempty"`
 	Role     Role     `json:"role"`
 	Queues   []string `json:"queues"` // queues the agent takes calls from
+	// Box is the Asterisk (ari.servers[].name) Endpoint is registered on;
+	// empty: it is registered on every box (see Reach).
+	Box string `json:"box,omitempty"`
 }
 
 // AgentStatus is an agent with its live state.
@@ -126,6 +129,10 @@ type CallEntry struct {
 	// EnqueuedAt is when the caller joined the queue (zero: now). A call
 	// enqueued again (adopted after a restart) keeps its first place.
 	EnqueuedAt time.Time
+	// Box is the Asterisk an agent must be reachable from (Reach.CallBox):
+	// the caller's box, or empty when any agent is (one Asterisk, or the
+	// caller's box dials the others' agents through a trunk).
+	Box string
 }
 
 // OfferedAgent is one agent an offer rings.
@@ -133,6 +140,7 @@ type OfferedAgent struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
 	Endpoint string `json:"endpoint"`
+	Box      string `json:"box,omitempty"` // Agent.Box
 }
 
 // Offer says: these agents are reserved for this call; ring them. With

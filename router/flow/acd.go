@@ -55,6 +55,11 @@ type ACDHandoff struct {
 	// after its due time (without the disposition), so the call still has
 	// exactly one. nil: the record lives only in this process meanwhile.
 	Pending router.Handover
+	// Reach keeps each call on its Asterisk (ari.servers): the acd offers
+	// a call only to agents its box can dial, and the agent leg is
+	// originated on the caller's box with Reach.Dial's endpoint. Zero: one
+	// Asterisk, every agent's endpoint as configured.
+	Reach acd.Reach
 
 	mu     sync.Mutex
 	closed bool
@@ -110,7 +115,7 @@ func (h *ACDHandoff) Handoff(ctx context.Context, call ari.Call, p *plan.Plan, r
 	popJSON, _ := json.Marshal(req.ScreenPop)
 	w, err := h.acd.Enqueue(ctx, acd.CallEntry{CallID: call.ID(), Queue: req.Queue, Priority: req.Priority,
 		Skills: req.Skills, ScreenPop: popJSON, ServiceID: req.ScreenPop.ServiceID,
-		OpenComplaint: req.ScreenPop.OpenTicket != ""})
+		OpenComplaint: req.ScreenPop.OpenTicket != "", Box: h.Reach.CallBox(call.Info().Server)})
 	if err != nil {
 		if ctx.Err() != nil {
 			// The caller left while the enqueue was in flight: its script
@@ -143,7 +148,7 @@ func (h *ACDHandoff) Resume(ctx context.Context, call ari.Call, p *plan.Plan) (r
 	}
 	wt.res.EnqueuedAt = hd.EnqueuedAt
 	w, err := h.acd.Enqueue(ctx, acd.CallEntry{CallID: call.ID(), Queue: hd.Queue, Priority: hd.Priority,
-		ScreenPop: hd.ScreenPop, EnqueuedAt: hd.EnqueuedAt})
+		ScreenPop: hd.ScreenPop, EnqueuedAt: hd.EnqueuedAt, Box: h.Reach.CallBox(call.Info().Server)})
 	if err != nil {
 		wt.log.Warn().Err(err).Msg("adopted call not taken back into its queue")
 		return HandoffResult{}, "", false
@@ -436,7 +441,13 @@ func (wt *waiting) ring(o acd.Offer) (HandoffResult, bool) {
 	defer r.close()
 	vars := wt.screenPopVars()
 	for _, a := range o.Agents {
-		l, err := wt.call.Originate(wt.ctx, ari.OriginateRequest{Endpoint: a.Endpoint,
+		ep, ok := wt.h.Reach.Dial(wt.call.Info().Server, a)
+		if !ok { // the reservation checks the box: a reservation from before a reload
+			wt.log.Error().Str("agent_id", a.ID).Str("box", a.Box).Msg("agent not reachable from the caller's Asterisk")
+			wt.noAnswer(a.ID)
+			continue
+		}
+		l, err := wt.call.Originate(wt.ctx, ari.OriginateRequest{Endpoint: ep,
 			CallerID: wt.pop.Segment + " " + wt.queue, Timeout: o.RingTimeout, Variables: vars,
 			Args: []string{"agent", wt.call.ID()}})
 		if err != nil {

@@ -71,6 +71,9 @@ type onlyID struct {
 
 func (c onlyID) ID() string { return c.id }
 
+// Info is what the controller knew at StasisStart (no request): one box.
+func (c onlyID) Info() ari.CallInfo { return ari.CallInfo{} }
+
 // TestACDCallerLeavingDuringEnqueueLeavesNoGhost: the caller hangs up while
 // the enqueue request is in flight, after its script has put the call in
 // the queue. The hand-off reports the abandon to the acd, so the queue does

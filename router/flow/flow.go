@@ -363,7 +363,7 @@ func (f *Flow) newCall(ctx context.Context, call ari.Call) *callFlow {
 	p := f.Plans.Load()
 	c := &callFlow{f: f, ctx: ctx, call: call, plan: p, info: info,
 		log: logging.CallContext(f.Log, call.ID()).Str("plan", p.Version).Logger()}
-	c.rec = &router.Record{CallID: call.ID(), Instance: f.Instance, Line: info.DNIS,
+	c.rec = &router.Record{CallID: call.ID(), Instance: f.Instance, Server: info.Server, Line: info.DNIS,
 		Adopted: info.Adopted, StartedAt: f.now()}
 	line, ok := p.Line(info.DNIS)
 	if !ok {
