@@ -98,11 +98,16 @@ type Failover struct {
 	// Enabled turns on the lease in Redis and the takeover of a dead peer's
 	// application by a survivor (needs ari.broadcast).
 	Enabled bool `mapstructure:"enabled"`
-	// LeaseTTL: a controller that has not renewed its lease for this long
-	// is dead (at least 500ms).
+	// LeaseTTL: a controller whose lease has not been renewed for this
+	// long, and is then still absent at the survivors' next looks
+	// 2×renew_every apart while Redis answers them, is dead: its callers
+	// hear the survivor's apology about lease_ttl + 2×renew_every after
+	// its death (at most lease_ttl + 3×renew_every, plus the adoption).
+	// A Redis outage or failover never makes a live controller dead
+	// (at least 500ms).
 	LeaseTTL time.Duration `mapstructure:"lease_ttl"`
-	// RenewEvery is how often a controller renews its lease (at most a
-	// third of lease_ttl).
+	// RenewEvery is how often a controller renews its lease and looks at
+	// its peers' leases (at least 50ms, at most a third of lease_ttl).
 	RenewEvery time.Duration `mapstructure:"renew_every"`
 }
 

@@ -54,8 +54,8 @@ func (c *Config) Validate(file string, prompts PromptIDs) Problems {
 			"needs ari.broadcast: a survivor takes over a dead controller's own application <application>-<instance>")
 		v.check(f.LeaseTTL >= 500*time.Millisecond, "ari.failover.lease_ttl",
 			fmt.Sprintf("%s is too short (at least 500ms; callers in the IVR wait this long in silence when a controller dies)", f.LeaseTTL))
-		v.check(f.RenewEvery > 0 && 3*f.RenewEvery <= f.LeaseTTL, "ari.failover.renew_every",
-			fmt.Sprintf("%s must be positive and at most a third of ari.failover.lease_ttl %s (a lease must survive two missed renewals)", f.RenewEvery, f.LeaseTTL))
+		v.check(f.RenewEvery >= 50*time.Millisecond && 3*f.RenewEvery <= f.LeaseTTL, "ari.failover.renew_every",
+			fmt.Sprintf("%s must be at least 50ms and at most a third of ari.failover.lease_ttl %s (a lease must survive two missed renewals)", f.RenewEvery, f.LeaseTTL))
 	}
 	c.validateServers(&v)
 	if c.ARI.Broadcast {

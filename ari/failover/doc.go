@@ -10,9 +10,14 @@
 //	P failover:{S}:takeover:<I>  string  the survivor serving I's application now: SET NX PX lease_ttl,
 //	                                     renewed by it every renew_every
 //
-// Every renew_every a controller renews its lease and reads the peers.
-// For a peer whose lease is gone and whose application nobody holds, one
-// script checks both and sets the takeover lock (so exactly one survivor
+// Every renew_every a controller renews its lease and reads the peers'
+// leases. A peer counts as dead only when its lease is absent at a look
+// and still absent at a look at least 2×renew_every later, with only
+// healthy looks in between (no Redis error or timeout, the own lease
+// renewed without a lapse, no look late): a Redis outage or failover,
+// which expires every lease, restarts the count, and live peers set their
+// leases again before it completes (Manager.tick). For a dead peer whose
+// application nobody holds, one script checks both and sets the takeover lock (so exactly one survivor
 // wins, and never while the peer's lease lives); the winner runs an
 // adopting ari.Controller for the peer's application (Options.Adopter):
 // its WebSocket registers the application again, its resync adopts the

@@ -113,8 +113,8 @@ const (
 	soakCallLife    = 90 * time.Second // the soak hangs up a call still up after this
 	// ari.failover's defaults: the soak runs what ships (a shorter lease
 	// than the Redis failover time makes every lease lapse at once).
-	soakLeaseTTL     = 3 * time.Second
-	soakRenewEvery   = time.Second
+	soakLeaseTTL     = 750 * time.Millisecond
+	soakRenewEvery   = 250 * time.Millisecond
 	soakRedisDown    = time.Second // sentinels' down-after-milliseconds
 	soakRecordsWait  = 90 * time.Second
 	soakStallFor     = 3 * time.Second // beyond ari.request_timeout (2s)
