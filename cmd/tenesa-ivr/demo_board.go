@@ -126,7 +126,7 @@ func (b *board) progress(ctx context.Context) {
 		clock(b.simElapsed()), s.placed, s.inProgress, s.total.Offered, waiting, secs(b.sim(oldest)),
 		ac[acd.Available], ac[acd.Reserved], ac[acd.OnCall], ac[acd.WrapUp], ac[acd.Paused],
 		s.total.Answered, s.total.AbandonedQueue, s.total.AbandonedIVR, s.total.SelfServed, s.total.WrongSegment,
-		pct(s.total.ServiceLevel()), secs(s.total.ASA()))
+		slText(s.total), secs(s.total.ASA()))
 }
 
 func (b *board) sim(wall time.Duration) float64 { return wall.Seconds() * b.speed }
@@ -146,7 +146,7 @@ func (b *board) wallboard(ctx context.Context) {
 		k := s.queues[q.Name]
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t\n", q.Name, q.Waiting, secs(b.sim(q.OldestWait)),
 			q.Agents[acd.Available], q.Agents[acd.Reserved], q.Agents[acd.OnCall], q.Agents[acd.WrapUp], q.Agents[acd.Paused],
-			k.Answered, k.AbandonedQueue, pct(k.ServiceLevel()), secs(k.ASA()))
+			k.Answered, k.AbandonedQueue, slText(k), secs(k.ASA()))
 	}
 	_ = tw.Flush()
 	ac := agentCounts(agents)
@@ -154,7 +154,7 @@ func (b *board) wallboard(ctx context.Context) {
 		ac[acd.Available], ac[acd.Reserved], ac[acd.OnCall], ac[acd.WrapUp], ac[acd.Paused], ac[acd.LoggedOut])
 	t := s.total
 	fmt.Fprintf(&buf, "CALLS   answered %d · abandoned %d in queue, %d in IVR · self-served %d · wrong segment %d · SL %s · ASA %s · AHT %s · abandonment %s\n",
-		t.Answered, t.AbandonedQueue, t.AbandonedIVR, t.SelfServed, t.WrongSegment, pct(t.ServiceLevel()), secs(t.ASA()),
+		t.Answered, t.AbandonedQueue, t.AbandonedIVR, t.SelfServed, t.WrongSegment, slText(t), secs(t.ASA()),
 		secs(t.AHT()), pct(t.AbandonRate()))
 	o := s.sop
 	fmt.Fprintf(&buf, "SOP     greeting to standard %s · segmentation conformity %s · needs recorded %s · escalations %d\n",

@@ -200,7 +200,7 @@ func printReport(w io.Writer, b *kpiBook, stream string) {
 	header := "OFFERED\tANSWERED\tABANDONED\tABAND. IVR\tSELF-SERVED\tWRONG SEG.\tSL\tASA\tAHT\tABANDON %\tNEEDS REC.\tESCALATED\t"
 	line := func(name string, k kpi) {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%d\t\n", name, k.Offered, k.Answered, k.AbandonedQueue,
-			k.AbandonedIVR, k.SelfServed, k.WrongSegment, pct(k.ServiceLevel()), secs(k.ASA()), secs(k.AHT()),
+			k.AbandonedIVR, k.SelfServed, k.WrongSegment, slText(k), secs(k.ASA()), secs(k.AHT()),
 			pct(k.AbandonRate()), needs(k.NeedsRecorded, k.Answered), k.Escalations)
 	}
 	fmt.Fprintln(tw, "QUEUE\t"+header)
@@ -224,6 +224,15 @@ func printReport(w io.Writer, b *kpiBook, stream string) {
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
+
+// slText is the service level to print: "-" where no call was answered or
+// abandoned in the queue (a wrong-segment or self-served row has none).
+func slText(k kpi) string {
+	if k.Answered+k.AbandonedQueue == 0 {
+		return "-"
+	}
+	return pct(k.ServiceLevel())
+}
 
 // secs prints sim seconds as m:ss.
 func secs(s float64) string {
